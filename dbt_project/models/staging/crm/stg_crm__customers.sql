@@ -1,0 +1,54 @@
+-- One row per CRM customer record: its latest version (latest updated_at; ties broken by the
+-- later delivery, then file and line, so the choice is deterministic).
+with source as (
+    select * from {{ source('crm', 'customers') }}
+),
+
+renamed as (
+    select
+        trim(customer_id) as customer_id,
+        nullif(trim(name), '') as customer_name,
+        nullif(trim(company), '') as company_name,
+        nullif(trim(credit_code), '') as credit_code,
+        nullif(trim(phone), '') as phone,
+        nullif(trim(email), '') as email,
+        nullif(trim(wechat_id), '') as wechat_id,
+        nullif(trim(owner_rep), '') as owner_rep_id,
+        nullif(trim(region), '') as region,
+        nullif(trim(industry), '') as industry,
+        created_at,
+        updated_at,
+        _dt as delivered_date,
+        _source_file as source_file,
+        _line_number as source_line
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by updated_at desc, delivered_date desc, source_file desc, source_line desc
+        ) as version_rank
+    from renamed
+)
+
+select
+    customer_id,
+    customer_name,
+    company_name,
+    credit_code,
+    phone,
+    email,
+    wechat_id,
+    owner_rep_id,
+    region,
+    industry,
+    created_at,
+    updated_at,
+    delivered_date,
+    source_file,
+    source_line
+from versioned
+where version_rank = 1

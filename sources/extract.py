@@ -1,0 +1,225 @@
+"""Load landed partitions of one entity into the raw schema, replacing exactly those partitions.
+
+For every file: rows that meet the contract go to `raw.<source>__<entity>`, the others to
+`raw.rejects` with file, line, column, raw value and reason; the file itself is logged in
+`raw.load_log`. Conservation holds per file: data rows = loaded rows + rejected rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from sources.contract import Entity
+from sources.encoding import UnknownEncodingError
+from sources.landing import file_format, partition_dir, partition_files
+from sources.readers import READERS, FileRead, create_landed_text
+from sources.sql import quote_identifier, quote_literal
+from sources.validate import SQL_TYPES, validated_select
+
+LINEAGE_COLUMNS = {
+    "_extra": "VARCHAR",
+    "_source_file": "VARCHAR",
+    "_line_number": "BIGINT",
+    "_dt": "DATE",
+    "_loaded_at": "TIMESTAMP",
+}
+REJECTS_DDL = """CREATE TABLE IF NOT EXISTS raw.rejects (
+    entity VARCHAR, _dt DATE, source_file VARCHAR, line_number BIGINT, column_name VARCHAR,
+    raw_value VARCHAR, reason VARCHAR, raw_record VARCHAR, _loaded_at TIMESTAMP)"""
+LOAD_LOG_DDL = """CREATE TABLE IF NOT EXISTS raw.load_log (
+    entity VARCHAR, _dt DATE, source_file VARCHAR, file_format VARCHAR, encoding VARCHAR,
+    mapping VARCHAR, status VARCHAR, data_rows BIGINT, loaded_rows BIGINT,
+    rejected_rows BIGINT, message VARCHAR, _loaded_at TIMESTAMP)"""
+
+
+@dataclass
+class LoadSummary:
+    entity: str
+    days: int
+    files: int
+    data_rows: int
+    loaded_rows: int
+    rejected_rows: int
+    problems: list[str]
+
+
+def raw_table(entity: Entity) -> str:
+    return f"raw.{entity.table_name}"
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """Create the raw tables; add columns the contract gained since the table was created."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(REJECTS_DDL)
+    con.execute(LOAD_LOG_DDL)
+    columns = {c.name: SQL_TYPES[c.type] for c in entity.columns} | LINEAGE_COLUMNS
+    ddl = ", ".join(f"{quote_identifier(c)} {t}" for c, t in columns.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(entity)} ({ddl})")
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_name = ?",
+            [entity.table_name],
+        ).fetchall()
+    }
+    for column, sql_type in columns.items():
+        if column not in existing:
+            con.execute(
+                f"ALTER TABLE {raw_table(entity)} ADD COLUMN {quote_identifier(column)} {sql_type}"
+            )
+
+
+def _log(con, entity: Entity, day: str, path: Path, fmt, read: FileRead | None, status, message):
+    con.execute(
+        "INSERT INTO load_log_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+        [
+            entity.qualified_name,
+            day,
+            str(path),
+            fmt,
+            read.encoding if read else None,
+            read.mapping if read else None,
+            status,
+            read.data_rows if read else None,
+            message,
+        ],
+    )
+
+
+def _read_partition(con, entity: Entity, landing: Path, day: dt.date, scratch: Path) -> None:
+    folder = partition_dir(landing, entity, day)
+    iso = day.isoformat()
+    if not folder.is_dir():
+        _log(
+            con,
+            entity,
+            iso,
+            folder,
+            None,
+            None,
+            "missing_partition",
+            f"no folder {folder} for {entity.qualified_name} on {iso}",
+        )
+        return
+    files = partition_files(folder)
+    if not files:
+        _log(
+            con,
+            entity,
+            iso,
+            folder,
+            None,
+            None,
+            "missing_partition",
+            f"folder {folder} holds no data file",
+        )
+        return
+    for path in files:
+        fmt = file_format(path)
+        if fmt not in entity.formats:
+            _log(
+                con,
+                entity,
+                iso,
+                path,
+                fmt,
+                None,
+                "unsupported_format",
+                f"{path}: {entity.qualified_name} accepts {', '.join(entity.formats)}",
+            )
+            continue
+        try:
+            read = READERS[fmt](con, entity, path, iso, scratch)
+        except UnknownEncodingError as error:
+            _log(con, entity, iso, path, fmt, None, "unknown_encoding", f"{path}: {error}")
+            continue
+        message = f"{path}: empty file (not even a header)" if read.status == "empty" else None
+        _log(con, entity, iso, path, fmt, read, read.status, message)
+
+
+def load_partitions(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    landing: Path,
+    days: Iterable[dt.date],
+    scratch: Path,
+) -> LoadSummary:
+    """Replace the given days of `entity` in the raw schema with what landed for them."""
+    days = sorted(set(days))
+    ensure_tables(con, entity)
+    create_landed_text(con, entity)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE load_log_batch AS SELECT * EXCLUDE (_loaded_at) "
+        "FROM raw.load_log LIMIT 0"
+    )
+    for day in days:
+        _read_partition(con, entity, landing, day, scratch)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {validated_select(entity)}")
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    day_list = ", ".join(f"DATE {quote_literal(d.isoformat())}" for d in days) or "NULL"
+    name = quote_literal(entity.qualified_name)
+    columns = ", ".join(quote_identifier(c) for c in entity.column_names)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {raw_table(entity)} WHERE _dt IN ({day_list})")
+        con.execute(f"DELETE FROM raw.rejects WHERE entity = {name} AND _dt IN ({day_list})")
+        con.execute(f"DELETE FROM raw.load_log WHERE entity = {name} AND _dt IN ({day_list})")
+        con.execute(
+            f"""INSERT INTO {raw_table(entity)}
+                ({columns}, _extra, _source_file, _line_number, _dt, _loaded_at)
+            SELECT {columns}, _extra, source_file, line_number, _dt, ?
+            FROM validated WHERE len(violations) = 0""",
+            [loaded_at],
+        )
+        con.execute(
+            f"""INSERT INTO raw.rejects
+            SELECT {name}, _dt, source_file, line_number, violations[1].column_name,
+                violations[1].raw_value,
+                array_to_string(list_transform(violations, v -> v.reason), '; '),
+                raw_record, ?
+            FROM validated WHERE len(violations) > 0""",
+            [loaded_at],
+        )
+        con.execute(
+            """INSERT INTO raw.load_log
+            SELECT l.entity, l._dt, l.source_file, l.file_format, l.encoding, l.mapping, l.status,
+                l.data_rows, coalesce(c.loaded, 0), coalesce(c.rejected, 0), l.message, ?
+            FROM load_log_batch l
+            LEFT JOIN (
+                SELECT source_file, count(*) FILTER (len(violations) = 0) AS loaded,
+                    count(*) FILTER (len(violations) > 0) AS rejected
+                FROM validated GROUP BY source_file
+            ) c USING (source_file)""",
+            [loaded_at],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return _summarise(con, entity, day_list, len(days))
+
+
+def _summarise(con, entity: Entity, day_list: str, days: int) -> LoadSummary:
+    files, data_rows, loaded, rejected = con.execute(
+        f"""SELECT count(*) FILTER (status NOT IN ('missing_partition')),
+            coalesce(sum(data_rows), 0), coalesce(sum(loaded_rows), 0),
+            coalesce(sum(rejected_rows), 0)
+        FROM raw.load_log
+        WHERE entity = ? AND _dt IN ({day_list})""",
+        [entity.qualified_name],
+    ).fetchone()
+    problems = [
+        row[0]
+        for row in con.execute(
+            f"""SELECT message FROM raw.load_log
+            WHERE entity = ? AND _dt IN ({day_list}) AND message IS NOT NULL ORDER BY _dt""",
+            [entity.qualified_name],
+        ).fetchall()
+    ]
+    return LoadSummary(entity.qualified_name, days, files, data_rows, loaded, rejected, problems)
