@@ -1,0 +1,43 @@
+"""The dbt models as assets; their tests surface as asset checks."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from orchestration.as_of import resolve_as_of
+from orchestration.project import dbt_project
+from orchestration.resources import Warehouse
+
+
+class CadenceDbtTranslator(DagsterDbtTranslator):
+    """Groups follow the model folders (staging, intermediate, marts)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "marts"
+        return super().get_group_name(dbt_resource_props)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="dbt_models",
+    dagster_dbt_translator=CadenceDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse):
+    with duckdb.get_connection() as con:
+        as_of = resolve_as_of(con)
+    context.log.info(f"marts as of {as_of}")
+    duckdb.export_for_dbt()
+    build_vars = json.dumps({"as_of_date": as_of.isoformat()})
+    yield from dbt.cli(["build", "--vars", build_vars], context=context).stream()

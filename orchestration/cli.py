@@ -1,0 +1,119 @@
+"""`python -m orchestration.cli run`: materialise everything over the landing tree, as `make run`.
+
+Every landed day is registered as a partition, then one run extracts the whole range (a
+single-run backfill) and builds and tests the dbt models. The run is recorded in the Dagster
+instance under $CADENCE_HOME/dagster, so `make dev` shows it. Exit code 0 when the run succeeded,
+1 when a step or a blocking check failed, 2 when there is nothing to load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from orchestration.partitions import discover_days, register_days
+from orchestration.resources import cadence_home, landing_dir
+from orchestration.summary import render
+
+
+def dagster_instance(home: Path) -> dg.DagsterInstance:
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()  # defaults: local SQLite storage in this folder
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    return dg.DagsterInstance.get()
+
+
+def run(args: argparse.Namespace) -> int:
+    home = cadence_home()
+    landing = landing_dir(home=home)
+    days = discover_days(landing)
+    if not days:
+        print(
+            f"error: no partitions under {landing} (expected <source>/<entity>/dt=YYYY-MM-DD/)."
+            " Run `make generate`, or set CADENCE_LANDING_DIR.",
+            file=sys.stderr,
+        )
+        return 2
+    first, last = days[0].isoformat(), days[-1].isoformat()
+    print(f"Landing {landing}: {len(days)} day(s), {first} .. {last}")
+    os.environ["CADENCE_HOME"] = str(home)
+    with dagster_instance(home) as instance:
+        register_days(instance, days)
+        from orchestration.definitions import defs  # after the environment is set
+
+        job = defs.resolve_job_def("materialize_everything")
+        result = job.execute_in_process(
+            instance=instance,
+            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            raise_on_error=False,
+        )
+        print(render(home / "warehouse.duckdb"))
+        print(f"Warehouse: {home / 'warehouse.duckdb'}")
+        print(f"Dagster run {result.run_id} recorded under {home / 'dagster'} (see `make dev`)")
+        return report_outcome(result)
+
+
+def report_outcome(result: dg.ExecuteInProcessResult) -> int:
+    warnings = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
+    ]
+    for check in warnings:
+        print(
+            f"warning: check {check.asset_key.to_user_string()}:{check.check_name} failed "
+            f"({_failed_rows(check)})"
+        )
+    if result.success:
+        print("Run succeeded.")
+        return 0
+    failed_checks = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    for check in failed_checks:
+        print(
+            f"error: check {check.asset_key.to_user_string()}:{check.check_name} failed "
+            f"({_failed_rows(check)})",
+            file=sys.stderr,
+        )
+    for event in result.all_events:
+        if event.is_step_failure:
+            print(
+                f"error: step {event.step_key} failed: {event.step_failure_data.error.message}",
+                file=sys.stderr,
+            )
+    print("Run failed.", file=sys.stderr)
+    return 1
+
+
+def _failed_rows(check: dg.AssetCheckEvaluation) -> str:
+    count = check.metadata.get("dagster_dbt/failed_row_count")
+    return f"{count.value} failing rows" if count is not None else "see the run's logs"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="materialise everything over $CADENCE_LANDING_DIR")
+    commands.add_parser("summary", help="print what the warehouse holds")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args)
+    print(render(cadence_home() / "warehouse.duckdb"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

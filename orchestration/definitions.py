@@ -1,0 +1,28 @@
+"""The one Definitions object of Cadence."""
+
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import dbt_models
+from orchestration.assets.extract import extract_landing
+from orchestration.jobs import materialize_everything
+from orchestration.project import dbt_project
+from orchestration.resources import LandingZone, Warehouse
+
+defs = dg.Definitions(
+    assets=[extract_landing, dbt_models],
+    jobs=[materialize_everything],
+    resources={
+        "duckdb": Warehouse(),
+        "landing": LandingZone(),
+        # The dbt of this environment, whether or not the virtualenv is on PATH.
+        "dbt": DbtCliResource(
+            project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+        ),
+    },
+    # One process: DuckDB allows one writer per file, and every step writes the warehouse.
+    executor=dg.in_process_executor,
+)

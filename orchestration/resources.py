@@ -1,0 +1,70 @@
+"""Resources, configured from environment variables read when a run starts, with local defaults.
+
+CADENCE_HOME         where the warehouse, published files and reports live (default: ./.cadence)
+CADENCE_LANDING_DIR  the landing tree to load (default: $CADENCE_HOME/sample/landing)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = REPO_ROOT / ".cadence"
+
+
+def cadence_home(configured: str | None = None) -> Path:
+    return Path(configured or os.environ.get("CADENCE_HOME") or DEFAULT_HOME).resolve()
+
+
+def landing_dir(configured: str | None = None, home: Path | None = None) -> Path:
+    explicit = configured or os.environ.get("CADENCE_LANDING_DIR")
+    return Path(explicit).resolve() if explicit else (home or cadence_home()) / "sample" / "landing"
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file `$CADENCE_HOME/warehouse.duckdb`."""
+
+    home: str | None = None
+
+    @property
+    def home_dir(self) -> Path:
+        return cadence_home(self.home)
+
+    @property
+    def path(self) -> Path:
+        return self.home_dir / "warehouse.duckdb"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.home_dir / "scratch"
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.home_dir.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path))
+        try:
+            yield con
+        finally:
+            # Closed before dbt (a separate process) opens the same file: one writer at a time.
+            con.close()
+
+    def export_for_dbt(self) -> None:
+        """dbt's profile reads the warehouse location from CADENCE_HOME of the dbt subprocess."""
+        os.environ["CADENCE_HOME"] = str(self.home_dir)
+
+
+class LandingZone(dg.ConfigurableResource):
+    """The landing tree: `<landing>/<source>/<entity>/dt=YYYY-MM-DD/<file>`."""
+
+    landing_dir: str | None = None
+    home: str | None = None
+
+    @property
+    def path(self) -> Path:
+        return landing_dir(self.landing_dir, cadence_home(self.home))
