@@ -155,7 +155,7 @@ def read_csv(con, entity: Entity, path: Path, day: str, scratch: Path) -> FileRe
         f"""INSERT INTO landed_text
             (source_file, _dt, line_number, raw_record, structural_error, structural_column)
         SELECT {quote_literal(str(path))}, DATE {quote_literal(day)}, line,
-            any_value(csv_line), string_agg(DISTINCT error_message, '; '),
+            any_value(csv_line), arg_min(error_message, column_idx),
             {header_name}
         FROM csv_rejects GROUP BY line"""
     )

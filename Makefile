@@ -1,0 +1,56 @@
+# Cadence: `make demo` on a fresh machine sets everything up and materialises the sample;
+# `make test` runs the linters and the test suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export CADENCE_HOME ?= $(CURDIR)/.cadence
+PROFILE ?= small
+SEED ?= 42
+SAMPLE_DIR := $(CADENCE_HOME)/sample
+UV := python3 -m uv
+VENV := .venv
+PY := $(VENV)/bin/python
+DBT := $(CURDIR)/$(VENV)/bin/dbt
+
+.PHONY: help setup manifest generate run demo test lint pytest dev clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+setup: $(VENV)/.synced  ## create the virtualenv from uv.lock
+
+manifest: setup  ## parse the dbt project (Dagster reads its manifest)
+	cd dbt_project && $(DBT) parse --profiles-dir . --quiet
+
+generate: setup  ## generate the sample landing tree (PROFILE=small|large, SEED=42)
+	rm -rf $(SAMPLE_DIR)
+	$(PY) -m sources.generator --profile $(PROFILE) --seed $(SEED) --out $(SAMPLE_DIR)
+
+run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME
+	$(PY) -m orchestration.cli run
+
+demo: generate run  ## set up, generate the sample, materialise everything, print the summary
+
+lint: manifest  ## ruff, sqlfluff and the dbt structure rules (dbt-bouncer)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	mkdir -p $(CADENCE_HOME)/lint && CADENCE_HOME=$(CADENCE_HOME)/lint $(VENV)/bin/sqlfluff lint dbt_project/models
+	$(VENV)/bin/dbt-bouncer run --config-file dbt-bouncer.yml
+
+pytest: manifest  ## the test suite (incl. a full materialisation of a small sample)
+	$(PY) -m pytest
+
+test: lint pytest  ## everything CI runs
+
+dev: manifest  ## the Dagster UI with the project loaded (runs of `make run` included)
+	mkdir -p $(CADENCE_HOME)/dagster && touch $(CADENCE_HOME)/dagster/dagster.yaml
+	DAGSTER_HOME=$(CADENCE_HOME)/dagster $(VENV)/bin/dagster dev -m orchestration.definitions
+
+clean:  ## remove the local warehouse, sample and Dagster history (not the virtualenv)
+	rm -rf $(CADENCE_HOME) dbt_project/target dbt_project/logs

@@ -1,0 +1,68 @@
+"""Helpers that write small landing trees by hand for the extraction tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+ACTIVITY_HEADER = [
+    "activity_id",
+    "customer_id",
+    "rep_id",
+    "activity_type",
+    "direction",
+    "occurred_at",
+    "duration_seconds",
+    "outcome",
+    "subject",
+]
+
+
+def partition(landing: Path, entity: str, day: str) -> Path:
+    folder = landing / entity / f"dt={day}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def csv_text(header: list[str], rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def write_csv(folder: Path, name: str, header, rows, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.write_bytes(csv_text(header, rows).encode(encoding))
+    return path
+
+
+def write_jsonl(folder: Path, name: str, lines: list[dict | str]) -> Path:
+    path = folder / name
+    text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def activity(activity_id: str, **overrides: str) -> list[str]:
+    row = {
+        "activity_id": activity_id,
+        "customer_id": "C1",
+        "rep_id": "R1",
+        "activity_type": "call",
+        "direction": "outbound",
+        "occurred_at": "2026-06-01 10:00:00",
+        "duration_seconds": "60",
+        "outcome": "connected",
+        "subject": "follow-up",
+    } | overrides
+    return [row[c] for c in ACTIVITY_HEADER]
+
+
+def data_rows_in_csv(path: Path, encoding: str = "utf-8") -> int:
+    """Independent count of data records, by Python's csv module."""
+    with open(path, encoding=encoding, newline="") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
