@@ -6,9 +6,9 @@ select
     {{ column_name }} as duplicated_key,
     {{ delivery_column }} as delivery,
     count(*) as copies,
-    count(distinct {{ row_content_hash(content_columns) }}) as distinct_versions
+    count(distinct {{ hash_columns(content_columns) }}) as distinct_versions
 from {{ model }}
 where {{ column_name }} is not null
 group by {{ column_name }}, {{ delivery_column }}
-having count(distinct {{ row_content_hash(content_columns) }}) > 1
+having count(distinct {{ hash_columns(content_columns) }}) > 1
 {% endtest %}

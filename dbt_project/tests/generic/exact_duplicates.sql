@@ -7,6 +7,6 @@ select
     count(*) - 1 as surplus_copies
 from {{ model }}
 where {{ column_name }} is not null
-group by {{ column_name }}, {{ row_content_hash(content_columns) }}
+group by {{ column_name }}, {{ hash_columns(content_columns) }}
 having count(*) > 1
 {% endtest %}

@@ -8,7 +8,9 @@ renamed as (
     select
         trim(order_id) as order_id,
         nullif(trim(buyer_email), '') as buyer_email,
+        {{ normalize_email('buyer_email') }} as buyer_email_address,
         nullif(trim(buyer_phone), '') as buyer_phone,
+        {{ normalize_phone('buyer_phone') }} as buyer_phone_e164,
         ordered_at,
         amount,
         currency,
@@ -33,7 +35,9 @@ versioned as (
 select
     order_id,
     buyer_email,
+    buyer_email_address,
     buyer_phone,
+    buyer_phone_e164,
     ordered_at,
     amount,
     currency,

@@ -1,6 +1,6 @@
-{#- One hash of a row's content columns, nulls kept distinct from empty text, built from dbt's
-    cross-database macros so it also runs on Spark. -#}
-{% macro row_content_hash(columns) -%}
+{#- One hash over columns (row content, or a surrogate key), nulls kept distinct from empty text;
+    built from dbt's cross-database macros so it also runs on Spark. -#}
+{% macro hash_columns(columns) -%}
     {%- set parts = [] -%}
     {%- for column in columns -%}
         {%- do parts.append(

@@ -1,0 +1,69 @@
+{#- Regular-expression functions differ between engines; these dispatch to each adapter so the
+    models stay portable (DuckDB here, Spark via dbt-spark on the scale-out path). -#}
+
+{% macro regexp_replace_all(string, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'cadence')(string, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_replace_all(string, pattern, replacement) -%}
+    regexp_replace({{ string }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(string, pattern, replacement) -%}
+    regexp_replace({{ string }}, {{ pattern }}, {{ replacement }})
+{%- endmacro %}
+
+
+{% macro regexp_like(string, pattern) -%}
+    {{ return(adapter.dispatch('regexp_like', 'cadence')(string, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_like(string, pattern) -%}
+    regexp_matches({{ string }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro default__regexp_like(string, pattern) -%}
+    ({{ string }} rlike {{ pattern }})
+{%- endmacro %}
+
+
+{% macro regexp_extract_group(string, pattern, group) -%}
+    {{ return(adapter.dispatch('regexp_extract_group', 'cadence')(string, pattern, group)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_extract_group(string, pattern, group) -%}
+    nullif(regexp_extract({{ string }}, {{ pattern }}, {{ group }}), '')
+{%- endmacro %}
+
+{% macro default__regexp_extract_group(string, pattern, group) -%}
+    nullif(regexp_extract({{ string }}, {{ pattern }}, {{ group }}), '')
+{%- endmacro %}
+
+
+{#- Stops the build with a message: for invariants a model must not silently break. -#}
+{% macro raise_error(message) -%}
+    {{ return(adapter.dispatch('raise_error', 'cadence')(message)) }}
+{%- endmacro %}
+
+{% macro duckdb__raise_error(message) -%}
+    error({{ message }})
+{%- endmacro %}
+
+{% macro default__raise_error(message) -%}
+    raise_error({{ message }})
+{%- endmacro %}
+
+
+{#- Keyword that makes the engine compute a CTE once. DuckDB otherwise inlines each CTE where it
+    is used, and a chain of dozens of them (the unrolled label propagation) takes its optimizer
+    minutes on three rows instead of milliseconds. Spark plans such chains without it. -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'cadence')()) }}
+{%- endmacro %}
+
+{% macro duckdb__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+{%- endmacro %}

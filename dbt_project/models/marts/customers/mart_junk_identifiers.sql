@@ -1,0 +1,13 @@
+-- Review list of identifiers kept out of identity stitching (grain: identifier type and value):
+-- shared mailboxes, hotlines and switchboards, with how many records they touch.
+select
+    identifier_id,
+    identifier_type,
+    identifier_value,
+    junk_reason,
+    crm_record_count,
+    record_count,
+    first_seen_at,
+    last_seen_at
+from {{ ref('int_identifiers_screened') }}
+where is_junk
