@@ -34,15 +34,30 @@ crm_identifiers as (
         last_seen_at
     from crm_records
     union all
-    select record_key, 'email', email_address, first_seen_at, last_seen_at
+    select
+        record_key,
+        'email' as identifier_type,
+        email_address as identifier_value,
+        first_seen_at,
+        last_seen_at
     from crm_records
     where email_address is not null
     union all
-    select record_key, 'phone', phone_e164, first_seen_at, last_seen_at
+    select
+        record_key,
+        'phone' as identifier_type,
+        phone_e164 as identifier_value,
+        first_seen_at,
+        last_seen_at
     from crm_records
     where phone_e164 is not null
     union all
-    select record_key, 'wechat_id', wechat_id, first_seen_at, last_seen_at
+    select
+        record_key,
+        'wechat_id' as identifier_type,
+        wechat_id as identifier_value,
+        first_seen_at,
+        last_seen_at
     from crm_records
     where wechat_id is not null
 ),
@@ -81,17 +96,34 @@ buyer_identifiers as (
     from buyers
     where buyer_email_address is not null
     union all
-    select record_key, 'phone', buyer_phone_e164, first_seen_at, last_seen_at
+    select
+        record_key,
+        'phone' as identifier_type,
+        buyer_phone_e164 as identifier_value,
+        first_seen_at,
+        last_seen_at
     from buyers
     where buyer_phone_e164 is not null
 ),
 
 unioned as (
-    select 'crm_customer' as record_type, 'crm' as source, * from crm_identifiers
+    select
+        'crm_customer' as record_type,
+        'crm' as source,
+        *
+    from crm_identifiers
     union all
-    select 'email_address' as record_type, 'email' as source, * from email_identifiers
+    select
+        'email_address' as record_type,
+        'email' as source,
+        *
+    from email_identifiers
     union all
-    select 'order_buyer' as record_type, 'orders' as source, * from buyer_identifiers
+    select
+        'order_buyer' as record_type,
+        'orders' as source,
+        *
+    from buyer_identifiers
 )
 
 select

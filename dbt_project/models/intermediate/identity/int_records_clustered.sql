@@ -6,7 +6,10 @@
 {%- set max_iterations = var('identity_max_iterations', 12) %}
 
 with edges as (
-    select record_rank, link_id from {{ ref('int_record_links_ranked') }}
+    select
+        record_rank,
+        link_id
+    from {{ ref('int_record_links_ranked') }}
 ),
 
 records as {{ materialized_cte() }} (
@@ -25,30 +28,30 @@ labels_0 as {{ materialized_cte() }} (
     from records
 ),
 {% for i in range(1, max_iterations + 2) %}
-link_labels_{{ i }} as {{ materialized_cte() }} (
-    select
-        edges.link_id,
-        min(labels_{{ i - 1 }}.component_rank) as component_rank
-    from edges
-    inner join labels_{{ i - 1 }} on edges.record_rank = labels_{{ i - 1 }}.record_rank
-    group by edges.link_id
-),
+    link_labels_{{ i }} as {{ materialized_cte() }} (
+        select
+            edges.link_id,
+            min(labels_{{ i - 1 }}.component_rank) as component_rank
+        from edges
+        inner join labels_{{ i - 1 }} on edges.record_rank = labels_{{ i - 1 }}.record_rank
+        group by edges.link_id
+    ),
 
-labels_{{ i }} as {{ materialized_cte() }} (
-    select
-        edges.record_rank,
-        min(link_labels_{{ i }}.component_rank) as component_rank
-    from edges
-    inner join link_labels_{{ i }} on edges.link_id = link_labels_{{ i }}.link_id
-    group by edges.record_rank
-),
+    labels_{{ i }} as {{ materialized_cte() }} (
+        select
+            edges.record_rank,
+            min(link_labels_{{ i }}.component_rank) as component_rank
+        from edges
+        inner join link_labels_{{ i }} on edges.link_id = link_labels_{{ i }}.link_id
+        group by edges.record_rank
+    ),
 {% endfor %}
 unconverged as (
     select count(*) as moving_records
     from labels_{{ max_iterations }} as settled
-    inner join labels_{{ max_iterations + 1 }} as checked
-        on settled.record_rank = checked.record_rank
-    where settled.component_rank <> checked.component_rank
+    inner join labels_{{ max_iterations + 1 }} as next_iteration
+        on settled.record_rank = next_iteration.record_rank
+    where settled.component_rank <> next_iteration.component_rank
 ),
 
 components as (

@@ -118,10 +118,16 @@ unresolved_bucket as (
         cast(null as {{ dbt.type_string() }}) as region,
         cast(null as {{ dbt.type_string() }}) as industry,
         cast(null as {{ dbt.type_timestamp() }}) as first_seen_at,
-        (select min(ordered_at) from orders where is_unresolved) as first_order_at,
+        (
+            select min(ordered_at) from orders
+            where is_unresolved
+        ) as first_order_at,
         false as is_in_crm,
         false as is_in_email,
-        (select count(*) from orders where is_unresolved) > 0 as is_in_orders,
+        (
+            select count(*) from orders
+            where is_unresolved
+        ) > 0 as is_in_orders,
         true as is_unresolved_bucket
 )
 
