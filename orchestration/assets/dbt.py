@@ -18,11 +18,15 @@ from orchestration.resources import Warehouse
 
 
 class CadenceDbtTranslator(DagsterDbtTranslator):
-    """Groups follow the model folders (staging, intermediate, marts)."""
+    """Models are grouped by their layer folder (staging, intermediate, marts); seeds and
+    snapshots by their kind."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
-            return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "marts"
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "model":
+            return dbt_resource_props["fqn"][1]
+        if resource_type in ("seed", "snapshot"):
+            return f"{resource_type}s"
         return super().get_group_name(dbt_resource_props)
 
 
