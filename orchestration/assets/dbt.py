@@ -35,7 +35,11 @@ class CadenceDbtTranslator(DagsterDbtTranslator):
     project=dbt_project,
     name="dbt_models",
     dagster_dbt_translator=CadenceDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        settings=DagsterDbtTranslatorSettings(
+            # Source tests (duplicates, null keys in raw) are checks of the raw assets.
+            enable_asset_checks=True,
+            enable_source_tests_as_checks=True,
+        )
     ),
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse):
