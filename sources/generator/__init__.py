@@ -1,0 +1,1 @@
+"""Deterministic sample data for Cadence: the landing tree plus the truth behind it."""

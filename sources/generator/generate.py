@@ -1,0 +1,197 @@
+"""One generation run: people and plans up front, then interactions chunk by chunk of days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import activities, behaviour, email_events, orders, stages, truth
+from .customers import COLUMNS as CUSTOMER_COLUMNS
+from .customers import Records, build_records, customer_rows
+from .identity import NO_EMAIL, AddressBook, Junk, pick_junk
+from .people import CRM, People, build_people
+from .window import Window
+from .writers import PartitionWriter, Target
+
+CHUNK_DAYS = 30
+WORKERS = 2  # the target machine has two cores; Arrow kernels and file writes release the GIL
+# Independent random streams, so adding draws to one part leaves the others unchanged.
+PEOPLE, PLAN, JUNK, RECORDS, CUSTOMERS, CHUNK = range(6)
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str
+    seed: int
+    persons: int
+    days: int
+    end_date: dt.date
+    out: Path
+
+
+@dataclass
+class Run:
+    """What one run needs everywhere, plus the tallies it fills in."""
+
+    settings: Settings
+    window: Window
+    people: People
+    plan: behaviour.Plan
+    junk: Junk
+    book: AddressBook
+    records: Records
+    missing_day: int
+    resend_day: int
+    emailable: np.ndarray  # CRM persons whose record has an address, and all prospects
+    email_seen: np.ndarray
+    order_ids: list[np.ndarray]
+    order_people: list[np.ndarray]
+    counts: defaultdict[str, dict[str, Counter]] = field(default_factory=lambda: defaultdict(dict))
+    next_ids: Counter = field(
+        default_factory=lambda: Counter(activity=1, message=1, event=1, order=1)
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tally(self, section: str, entity: str, **counts: int) -> None:
+        with self.lock:
+            self.counts[section].setdefault(entity, Counter()).update(
+                {k: int(v) for k, v in counts.items()}
+            )
+
+
+def _first_day(days: range, wanted) -> int:
+    return next((d for d in days if wanted(d)), days.start)
+
+
+def _chunk(
+    run: Run,
+    writers: dict[str, PartitionWriter],
+    pool: ThreadPoolExecutor,
+    index: int,
+    span: tuple[int, int],
+) -> None:
+    """Sample one chunk of days in order, then render and write its three entities in parallel."""
+    d0, d1 = span
+    seed, first = run.settings.seed, index == 0
+    rng = np.random.default_rng([seed, CHUNK, index])
+    people, plan, window, ids = run.people, run.plan, run.window, run.next_ids
+    contacts = behaviour.contacts(rng, people, plan, window, run.emailable, d0, d1)
+    act = activities.rows(rng, contacts, people, run.records, ids["activity"])
+    mail, clicks, messages = email_events.rows(
+        rng, contacts, people, run.records, window, ids["message"], ids["event"]
+    )
+    bought = behaviour.purchases(
+        rng, people, plan, window, contacts, clicks.person, clicks.seconds, d0, d1
+    )
+    placed = orders.rows(rng, bought, people, run.junk, run.book, ids["order"])
+    ids.update(
+        activity=len(act["number"]),
+        message=messages,
+        event=len(mail["number"]),
+        order=len(bought.person),
+    )
+    run.tally("content", "email/events", messages=messages)
+
+    # Each entity draws its messiness from its own stream, so threads cannot reorder draws.
+    jobs = {
+        "crm/activities": (stages.activities_table, act),
+        "email/events": (stages.email_table, mail),
+        "orders/orders": (stages.orders_table, placed),
+    }
+    futures = {
+        name: pool.submit(build, run, np.random.default_rng([seed, CHUNK, index, k]), rows, first)
+        for k, (name, (build, rows)) in enumerate(jobs.items())
+    }
+    for name, future in futures.items():
+        writers[name].add(future.result())
+    for future in [pool.submit(writers[name].flush, d0, d1) for name in jobs]:
+        future.result()
+
+
+def run(settings: Settings, progress: bool = True) -> dict:
+    """Generate landing files and truth under settings.out; returns the manifest."""
+    window = Window(settings.end_date, settings.days)
+
+    def stream(key: int) -> np.random.Generator:
+        return np.random.default_rng([settings.seed, key])
+
+    people = build_people(stream(PEOPLE), settings.persons)
+    plan = behaviour.plan_lifecycles(stream(PLAN), people, window)
+    junk = pick_junk(stream(JUNK), people)
+    book = AddressBook(people, junk)
+    records = build_records(stream(RECORDS), people, plan, junk, book, window)
+    days = range(window.days)
+    crm = people.segment == CRM
+    emailable = np.ones(people.n, bool)
+    emailable[crm] = records.email_code[records.primary[crm]] != NO_EMAIL
+    state = Run(
+        settings=settings,
+        window=window,
+        people=people,
+        plan=plan,
+        junk=junk,
+        book=book,
+        records=records,
+        missing_day=window.days // 2,
+        resend_day=_first_day(
+            days[2 * window.days // 3 :], lambda d: window.contact_factor[d] == 1
+        ),
+        emailable=emailable,
+        email_seen=np.zeros(people.n + len(junk.emails), bool),
+        order_ids=[],
+        order_people=[],
+    )
+
+    customers = customer_rows(stream(CUSTOMERS), people, records, junk, book, window)
+    state.email_seen[customers.email_codes[customers.email_codes != NO_EMAIL]] = True
+    per_day = np.bincount(customers.table.column("dt").to_numpy(), minlength=window.days)
+    # GBK needs Chinese text, so pick the busiest day after the backlog, apart from the
+    # malformed row's day so that an encoding failure and a reject are separate findings.
+    per_day[[0, customers.blank_key_day]] = 0
+    gbk_day = int(np.argmax(per_day)) if per_day.any() else 0
+    targets = {
+        "crm/customers": Target(
+            "crm/customers", "customers", ",".join(CUSTOMER_COLUMNS), gbk_day=gbk_day
+        ),
+        "crm/activities": Target(
+            "crm/activities",
+            "activities",
+            ",".join(activities.COLUMNS),
+            resend_day=state.resend_day,
+        ),
+        "email/events": Target("email/events", "events", None, missing_day=state.missing_day),
+        "orders/orders": Target(
+            "orders/orders",
+            "orders",
+            ",".join(orders.COLUMNS),
+            bom_day=_first_day(days[window.days // 3 :], lambda d: not orders.is_parquet_day(d)),
+            parquet=orders.is_parquet_day,
+            to_parquet=lambda table: orders.parquet_table(window, table),
+        ),
+    }
+    writers = {
+        name: PartitionWriter(settings.out, target, window) for name, target in targets.items()
+    }
+    writers["crm/customers"].add(customers.table)
+    writers["crm/customers"].flush(0, window.days)
+    state.tally("messiness", "crm/customers", **customers.malformed)
+    state.tally("identity", "crm/customers", **customers.identity)
+    state.tally("content", "crm/customers", **customers.content)
+
+    chunks = window.chunks(CHUNK_DAYS)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for index, span in enumerate(tqdm(chunks, desc="days", unit="chunk", disable=not progress)):
+            _chunk(state, writers, pool, index, span)
+
+    truth.write_persons(settings.out, window, people, plan)
+    truth.write_identity(settings.out, state)
+    manifest = truth.manifest(state, writers, targets)
+    truth.write_manifest(settings.out, manifest)
+    return manifest
