@@ -32,6 +32,11 @@ def dagster_instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def truth_dir(landing: Path) -> Path:
+    """The generator writes its truth beside the landing tree; a real landing has none."""
+    return landing.parent / "truth"
+
+
 def run(args: argparse.Namespace) -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             raise_on_error=False,
         )
-        print(render(home / "warehouse.duckdb"))
+        print(render(home / "warehouse.duckdb", truth_dir(landing)))
         print(f"Warehouse: {home / 'warehouse.duckdb'}")
         print(f"Dagster run {result.run_id} recorded under {home / 'dagster'} (see `make dev`)")
         return report_outcome(result)
@@ -111,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args)
-    print(render(cadence_home() / "warehouse.duckdb"))
+    home = cadence_home()
+    print(render(home / "warehouse.duckdb", truth_dir(landing_dir(home=home))))
     return 0
 
 

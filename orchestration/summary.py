@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.identity_quality import match_rates
+
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
 
@@ -38,24 +40,65 @@ def file_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
-def render(warehouse: Path) -> str:
+def identity_lines(con: duckdb.DuckDBPyConnection, truth_dir: Path | None) -> list[str]:
+    people, crm, email, orders, duplicated = con.execute(
+        """SELECT count(*) FILTER (NOT is_unresolved_bucket),
+            count(*) FILTER (is_in_crm), count(*) FILTER (is_in_email),
+            count(*) FILTER (is_in_orders AND NOT is_unresolved_bucket),
+            count(*) FILTER (crm_record_count > 1)
+        FROM marts.dim_customer"""
+    ).fetchone()
+    unresolved = con.execute(
+        """SELECT (SELECT count(*) FROM intermediate.int_orders_resolved WHERE is_unresolved),
+            (SELECT count(*) FROM intermediate.int_activities_resolved WHERE is_unresolved),
+            (SELECT count(*) FROM intermediate.int_email_events_resolved WHERE is_unresolved),
+            (SELECT count(*) FROM marts.mart_junk_identifiers)"""
+    ).fetchone()
+    lines = [
+        f"Unified customers: {people:,} ({crm:,} in CRM, {email:,} in email, {orders:,} with "
+        f"orders; {duplicated:,} had duplicate CRM records)",
+        f"  unresolved bucket: {unresolved[0]:,} orders, {unresolved[1]:,} activities, "
+        f"{unresolved[2]:,} email events; {unresolved[3]:,} junk identifiers not used to link "
+        "(marts.mart_junk_identifiers)",
+    ]
+    if truth_dir and (truth_dir / "identity_truth.parquet").exists():
+        rates = match_rates(con, truth_dir)
+        lines.append(
+            f"  match rates against the sample's truth: precision {rates.precision:.4f} "
+            f"({rates.true_pairs_predicted:,}/{rates.predicted_pairs:,} pairs), recall "
+            f"{rates.recall:.4f} ({rates.linkable_pairs_found:,}/{rates.linkable_pairs:,} "
+            "linkable pairs)"
+        )
+    return lines
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def render(warehouse: Path, truth_dir: Path | None = None) -> str:
     if not warehouse.exists():
         return f"no warehouse at {warehouse}"
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         lines = ["Rows per layer:"]
         lines += [f"  {s + '.' + n:<40} {rows:>12,}" for s, n, rows in table_counts(con)]
-        has_raw = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'raw' AND table_name = 'rejects'"
-        ).fetchone()[0]
-        if has_raw:
+        if has_table(con, "raw", "rejects"):
             rejects = rejects_by_reason(con)
             lines.append("Rejected rows (kept in raw.rejects with file, line, column, reason):")
             lines += [f"  {e:<15} {c:<18} {n:>8,}  {r}" for e, c, r, n in rejects] or ["  none"]
             problems = file_problems(con)
             lines.append("File problems (raw.load_log):")
             lines += [f"  {d} {e:<15} {s:<18} {m}" for e, d, s, m in problems] or ["  none"]
+        if has_table(con, "marts", "dim_customer"):
+            lines += identity_lines(con, truth_dir)
         return "\n".join(lines)
     finally:
         con.close()
