@@ -1,9 +1,10 @@
 """`python -m orchestration.cli run`: materialise everything over the landing tree, as `make run`.
 
 Every landed day is registered as a partition, then one run extracts the whole range (a
-single-run backfill) and builds and tests the dbt models. The run is recorded in the Dagster
-instance under $CADENCE_HOME/dagster, so `make dev` shows it. Exit code 0 when the run succeeded,
-1 when a step or a blocking check failed, 2 when there is nothing to load.
+single-run backfill) and builds and tests the dbt models (orchestration.runner). The run is
+recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
+Exit code 0 when the run succeeded, 1 when a step or a blocking check failed, 2 when there is
+nothing to load.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from orchestration.partitions import discover_days, register_days
 from orchestration.resources import cadence_home, landing_dir
+from orchestration.runner import NothingLandedError, run_everything
 from orchestration.summary import render
 
 
@@ -40,29 +37,17 @@ def truth_dir(landing: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
-    days = discover_days(landing)
-    if not days:
-        print(
-            f"error: no partitions under {landing} (expected <source>/<entity>/dt=YYYY-MM-DD/)."
-            " Run `make generate`, or set CADENCE_LANDING_DIR.",
-            file=sys.stderr,
-        )
-        return 2
-    first, last = days[0].isoformat(), days[-1].isoformat()
-    print(f"Landing {landing}: {len(days)} day(s), {first} .. {last}")
     os.environ["CADENCE_HOME"] = str(home)
     with dagster_instance(home) as instance:
-        register_days(instance, days)
-        from orchestration.definitions import defs  # after the environment is set
-
-        job = defs.resolve_job_def("materialize_everything")
-        result = job.execute_in_process(
-            instance=instance,
-            tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            raise_on_error=False,
-        )
+        try:
+            result = run_everything(instance, landing)
+        except NothingLandedError as error:
+            print(
+                f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.", file=sys.stderr
+            )
+            return 2
         print(render(home / "warehouse.duckdb", truth_dir(landing)))
+        print(f"Landing:   {landing}")
         print(f"Warehouse: {home / 'warehouse.duckdb'}")
         print(f"Dagster run {result.run_id} recorded under {home / 'dagster'} (see `make dev`)")
         return report_outcome(result)

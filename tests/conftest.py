@@ -1,0 +1,66 @@
+"""Shared fixtures: a small generated sample, and the whole graph materialised over it once."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.resources import LandingZone, Warehouse
+from orchestration.runner import run_everything
+from sources.generator.cli import main as generate
+
+SAMPLE_ARGS = ["--customers", "300", "--days", "30", "--seed", "7", "--quiet"]
+
+
+@dataclass
+class Pipeline:
+    home: Path
+    landing: Path
+    truth: Path
+    manifest: dict
+    instance: dg.DagsterInstance
+    first_run: dg.ExecuteInProcessResult
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.warehouse), read_only=True)
+
+    def run(self) -> dg.ExecuteInProcessResult:
+        return materialize(self.instance, self.home, self.landing)
+
+
+def materialize(instance, home: Path, landing: Path) -> dg.ExecuteInProcessResult:
+    os.environ["CADENCE_HOME"] = str(home)
+    return run_everything(
+        instance,
+        landing,
+        resources={
+            "duckdb": Warehouse(home=str(home)),
+            "landing": LandingZone(landing_dir=str(landing)),
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    generate([*SAMPLE_ARGS, "--out", str(out)])
+    return out
+
+
+@pytest.fixture(scope="session")
+def pipeline(sample, tmp_path_factory) -> Pipeline:
+    home = tmp_path_factory.mktemp("home")
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize(instance, home, sample / "landing")
+    manifest = json.loads((sample / "truth" / "manifest.json").read_text())
+    return Pipeline(home, sample / "landing", sample / "truth", manifest, instance, result)

@@ -1,0 +1,198 @@
+"""The whole graph over a generated sample: every kind of messiness lands where it should."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import dagster as dg
+
+from orchestration.identity_quality import match_rates
+from orchestration.project import DBT_PROJECT_DIR
+
+ENTITIES = ["crm/customers", "crm/activities", "email/events", "orders/orders"]
+
+
+def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def failed_rows(evaluation: dg.AssetCheckEvaluation) -> int:
+    return evaluation.metadata["dagster_dbt/failed_row_count"].value
+
+
+def test_run_succeeds_with_every_check_evaluated(pipeline):
+    assert pipeline.first_run.success
+    checks = check_results(pipeline.first_run)
+    errors = [n for n, e in checks.items() if not e.passed and e.severity.value == "ERROR"]
+    assert errors == []
+    assert "crm__activities_exact_duplicates" in checks
+    assert "unique_dim_customer_customer_key" in checks
+
+
+def test_conservation_every_data_row_is_loaded_or_rejected(pipeline):
+    with pipeline.connect() as con:
+        for entity in ENTITIES:
+            table = entity.replace("/", "__")
+            loaded = con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
+            rejected = con.execute(
+                "SELECT count(*) FROM raw.rejects WHERE entity = ?", [entity]
+            ).fetchone()[0]
+            assert loaded + rejected == pipeline.manifest["rows"][entity], entity
+            logged = con.execute(
+                "SELECT sum(data_rows), sum(loaded_rows), sum(rejected_rows) FROM raw.load_log "
+                "WHERE entity = ?",
+                [entity],
+            ).fetchone()
+            assert logged == (pipeline.manifest["rows"][entity], loaded, rejected), entity
+
+
+def test_each_malformed_row_is_rejected_with_its_reason(pipeline):
+    expected_reason = {
+        "bad_timestamp": "unparseable timestamp",
+        "wrong_field_count": "Expected Number of Columns",
+        "invalid_value": "not in allowed set",
+        "missing_key": "required value missing",
+        "bad_amount": "unparseable decimal",
+        "malformed_json": "not a valid JSON object",
+    }
+    with pipeline.connect() as con:
+        for entity in ENTITIES:
+            injected = pipeline.manifest["messiness"][entity]
+            for kind, reason in expected_reason.items():
+                count = con.execute(
+                    "SELECT count(*) FROM raw.rejects WHERE entity = ? AND contains(reason, ?)",
+                    [entity, reason],
+                ).fetchone()[0]
+                assert count == injected.get(kind, 0), (entity, kind)
+
+
+def test_exact_duplicates_are_deduped_in_staging_and_reported_as_warnings(pipeline):
+    delivery = pipeline.manifest["delivery"]
+    redelivered = pipeline.manifest["messiness"]["email/events"]["duplicate_redelivered"]
+    resent = delivery["crm/activities"]["resent_file_rows"]
+    assert redelivered > 0 and resent > 0
+    checks = check_results(pipeline.first_run)
+    events, activities = (
+        checks["email__events_exact_duplicates"],
+        checks["crm__activities_exact_duplicates"],
+    )
+    assert (events.passed, events.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert failed_rows(events) == redelivered
+    assert failed_rows(activities) == resent
+    assert checks["email__events_conflicting_duplicates"].passed
+    with pipeline.connect() as con:
+        raw, staged = con.execute(
+            "SELECT (SELECT count(*) FROM raw.email__events), "
+            "(SELECT count(*) FROM staging.stg_email__events)"
+        ).fetchone()
+        assert staged == raw - redelivered
+        raw, staged = con.execute(
+            "SELECT (SELECT count(*) FROM raw.crm__activities), "
+            "(SELECT count(*) FROM staging.stg_crm__activities)"
+        ).fetchone()
+        assert staged == raw - resent
+
+
+def test_missing_day_encodings_and_late_rows_are_where_the_manifest_says(pipeline):
+    missing = pipeline.manifest["missing_day"]
+    encodings = pipeline.manifest["encodings"]
+    with pipeline.connect() as con:
+        assert con.execute(
+            "SELECT entity, _dt::VARCHAR FROM raw.load_log WHERE status = 'missing_partition'"
+        ).fetchall() == [(f"{missing['source']}/{missing['entity']}", missing["dt"])]
+        encoding_of = dict(con.execute("SELECT source_file, encoding FROM raw.load_log").fetchall())
+        root = pipeline.landing.parent
+        assert encoding_of[str(root / encodings["gbk"])] == "gb18030"
+        assert encoding_of[str(root / encodings["utf8_bom"])] == "utf-8-sig"
+        late_activities = con.execute(
+            "SELECT count(*) FROM raw.crm__activities "
+            "WHERE _dt > CAST(timezone('Asia/Shanghai', timezone('UTC', occurred_at)) AS DATE)"
+        ).fetchone()[0]
+        assert late_activities == pipeline.manifest["messiness"]["crm/activities"]["late"]
+
+
+def test_every_row_resolves_to_exactly_one_customer(pipeline):
+    with pipeline.connect() as con:
+        for fact, staged in [
+            ("int_orders_resolved", "stg_orders__orders"),
+            ("int_activities_resolved", "stg_crm__activities"),
+            ("int_email_events_resolved", "stg_email__events"),
+        ]:
+            resolved, customers = con.execute(
+                f"SELECT count(*), count(customer_key) FROM intermediate.{fact}"
+            ).fetchone()
+            assert resolved == customers
+            assert resolved == con.execute(f"SELECT count(*) FROM staging.{staged}").fetchone()[0]
+        unresolved_orders = con.execute(
+            "SELECT count(*) FROM intermediate.int_orders_resolved WHERE is_unresolved"
+        ).fetchone()[0]
+        guests = pipeline.manifest["identity"]["orders/orders"]["guest_checkout_rows"]
+        assert 0 < unresolved_orders <= guests
+
+
+def test_identity_stitching_matches_the_truth(pipeline):
+    with pipeline.connect() as con:
+        rates = match_rates(con, pipeline.truth)
+        junk_values = {
+            v
+            for (v,) in con.execute(
+                "SELECT identifier_value FROM marts.mart_junk_identifiers"
+            ).fetchall()
+        }
+    assert rates.predicted_pairs > 50 and rates.linkable_pairs > 50
+    assert rates.precision >= 0.995, rates
+    assert rates.recall >= 0.98, rates
+    junk = pipeline.manifest["junk_identifiers"]
+    assert {e.lower() for e in junk["emails"]} <= junk_values
+
+
+def test_rerunning_changes_nothing_and_keeps_customer_keys(pipeline):
+    def snapshot():
+        with pipeline.connect() as con:
+            return {
+                table: con.execute(
+                    f"SELECT * EXCLUDE (_loaded_at) FROM raw.{table} ORDER BY ALL"
+                ).fetchall()
+                for table in ["crm__activities", "email__events", "orders__orders"]
+            } | {
+                "rejects": con.execute(
+                    "SELECT * EXCLUDE (_loaded_at) FROM raw.rejects ORDER BY ALL"
+                ).fetchall(),
+                "customers": con.execute(
+                    "SELECT * FROM marts.dim_customer ORDER BY customer_key"
+                ).fetchall(),
+            }
+
+    before = snapshot()
+    assert pipeline.run().success
+    assert snapshot() == before
+    with pipeline.connect() as con:
+        assert con.execute("SELECT count(*) FROM marts.mart_customer_merges").fetchone() == (0,)
+
+
+def test_unconverged_stitching_fails_the_build_loudly(pipeline, tmp_path):
+    shutil.copy(pipeline.warehouse, tmp_path / "warehouse.duckdb")
+    completed = subprocess.run(
+        [
+            str(DBT_PROJECT_DIR.parent / ".venv" / "bin" / "dbt"),
+            "run",
+            "--select",
+            "int_records_clustered",
+            "--vars",
+            "{identity_max_iterations: 1}",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        env={"CADENCE_HOME": str(tmp_path), "PATH": str(sys.prefix)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "identity stitching did not converge within 1 iterations" in completed.stdout
