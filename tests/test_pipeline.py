@@ -10,6 +10,9 @@ import dagster as dg
 
 from orchestration.identity_quality import match_rates
 from orchestration.project import DBT_PROJECT_DIR
+from sources.contract import entities
+from tests.conftest import materialize
+from tests.landing_files import partition, write_csv, write_jsonl
 
 ENTITIES = ["crm/customers", "crm/activities", "email/events", "orders/orders"]
 
@@ -196,3 +199,52 @@ def test_unconverged_stitching_fails_the_build_loudly(pipeline, tmp_path):
     )
     assert completed.returncode == 1
     assert "identity stitching did not converge within 1 iterations" in completed.stdout
+
+
+def test_conflicting_copies_in_one_delivery_fail_the_run(tmp_path):
+    """The same event_id with different content in one delivery is an error; two versions of a
+    CRM customer in one delivery, told apart by updated_at, are history and pass."""
+    landing = tmp_path / "landing"
+    day = "2026-06-01"
+    event = {
+        "event_id": "e1",
+        "event_type": "open",
+        "email": "a@b.cn",
+        "message_id": "m1",
+        "occurred_at": "2026-06-01T10:00:00+08:00",
+    }
+    write_jsonl(
+        partition(landing, "email/events", day),
+        "e.jsonl",
+        [event, event | {"event_type": "click"}, event | {"event_id": "e2"}],
+    )
+    header = [c.name for c in entities()["crm/customers"].columns]
+    version = [
+        "C1",
+        "张三",
+        "某公司",
+        "",
+        "13800138000",
+        "zs@x.cn",
+        "",
+        "R1",
+        "北京",
+        "软件",
+        "2026-01-01 00:00:00",
+        "2026-06-01 09:00:00",
+    ]
+    write_csv(
+        partition(landing, "crm/customers", day),
+        "c.csv",
+        header,
+        [version, [*version[:7], "R2", *version[8:11], "2026-06-01 11:00:00"]],
+    )
+
+    result = materialize(dg.DagsterInstance.ephemeral(), tmp_path, landing)
+
+    assert not result.success
+    checks = check_results(result)
+    conflict = checks["email__events_conflicting_duplicates"]
+    assert (conflict.passed, conflict.severity) == (False, dg.AssetCheckSeverity.ERROR)
+    assert failed_rows(conflict) == 1
+    assert checks["crm__customers_conflicting_duplicates"].passed
