@@ -49,7 +49,8 @@ pytest: manifest  ## the test suite (incl. a full materialisation of a small sam
 test: lint pytest  ## everything CI runs
 
 dev: manifest  ## the Dagster UI with the project loaded (runs of `make run` included)
-	mkdir -p $(CADENCE_HOME)/dagster && touch $(CADENCE_HOME)/dagster/dagster.yaml
+	mkdir -p $(CADENCE_HOME)/dagster
+	test -f $(CADENCE_HOME)/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(CADENCE_HOME)/dagster/dagster.yaml
 	DAGSTER_HOME=$(CADENCE_HOME)/dagster $(VENV)/bin/dagster dev -m orchestration.definitions
 
 clean:  ## remove the local warehouse, sample and Dagster history (not the virtualenv)

@@ -24,7 +24,10 @@ from orchestration.summary import render
 def dagster_instance(home: Path) -> dg.DagsterInstance:
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # defaults: local SQLite storage in this folder
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        # Local SQLite storage in this folder (Dagster's default); no usage statistics sent.
+        config.write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     return dg.DagsterInstance.get()
 
