@@ -24,6 +24,7 @@ class MatchRates:
     true_pairs_predicted: int
     linkable_pairs: int
     linkable_pairs_found: int
+    same_person_pairs: int
 
     @property
     def precision(self) -> float:
@@ -32,6 +33,11 @@ class MatchRates:
     @property
     def recall(self) -> float:
         return self.linkable_pairs_found / self.linkable_pairs if self.linkable_pairs else 1.0
+
+    @property
+    def recall_of_all_pairs(self) -> float:
+        """Against every pair of one person, linkable or not: what no identifier can join."""
+        return self.true_pairs_predicted / self.same_person_pairs if self.same_person_pairs else 1.0
 
 
 def _junk_identifiers(truth_dir: Path) -> list[str]:
@@ -112,11 +118,13 @@ def match_rates(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> MatchRates:
         by_customer AS (SELECT count(*) AS n FROM s GROUP BY customer_key),
         by_person_customer AS (SELECT count(*) AS n FROM s GROUP BY person_id, customer_key),
         by_linkable AS (SELECT count(*) AS n FROM s GROUP BY label),
-        by_linkable_customer AS (SELECT count(*) AS n FROM s GROUP BY label, customer_key)
+        by_linkable_customer AS (SELECT count(*) AS n FROM s GROUP BY label, customer_key),
+        by_person AS (SELECT count(*) AS n FROM s GROUP BY person_id)
         SELECT (SELECT count(*) FROM s),
             (SELECT {_pairs("n")} FROM by_customer),
             (SELECT {_pairs("n")} FROM by_person_customer),
             (SELECT {_pairs("n")} FROM by_linkable),
-            (SELECT {_pairs("n")} FROM by_linkable_customer)"""
+            (SELECT {_pairs("n")} FROM by_linkable_customer),
+            (SELECT {_pairs("n")} FROM by_person)"""
     ).fetchone()
     return MatchRates(*(int(v) for v in row))

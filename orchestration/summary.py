@@ -67,7 +67,8 @@ def identity_lines(con: duckdb.DuckDBPyConnection, truth_dir: Path | None) -> li
             f"  match rates against the sample's truth: precision {rates.precision:.4f} "
             f"({rates.true_pairs_predicted:,}/{rates.predicted_pairs:,} pairs), recall "
             f"{rates.recall:.4f} ({rates.linkable_pairs_found:,}/{rates.linkable_pairs:,} "
-            "linkable pairs)"
+            f"linkable pairs; {rates.recall_of_all_pairs:.4f} of all "
+            f"{rates.same_person_pairs:,} same-person pairs)"
         )
     return lines
 
