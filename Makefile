@@ -12,6 +12,8 @@ UV := python3 -m uv
 VENV := .venv
 PY := $(VENV)/bin/python
 DBT := $(CURDIR)/$(VENV)/bin/dbt
+# dagster-dbt looks up `dbt` on PATH in places (`dagster dev` prepares the manifest with it).
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup manifest generate run demo test lint pytest dev clean
 
