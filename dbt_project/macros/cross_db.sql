@@ -67,3 +67,18 @@
 
 {% macro default__materialized_cte() -%}
 {%- endmacro %}
+
+
+{#- The local calendar date of a UTC timestamp, in var `reporting_timezone` (the business's
+    timezone: days, weeks and months of the marts are local). -#}
+{% macro utc_to_local_date(column) -%}
+    {{ return(adapter.dispatch('utc_to_local_date', 'cadence')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local_date(column) -%}
+    cast(timezone('{{ var("reporting_timezone", "Asia/Shanghai") }}', timezone('UTC', {{ column }})) as date)
+{%- endmacro %}
+
+{% macro default__utc_to_local_date(column) -%}
+    to_date(from_utc_timestamp({{ column }}, '{{ var("reporting_timezone", "Asia/Shanghai") }}'))
+{%- endmacro %}

@@ -1,0 +1,31 @@
+{#- The date the marts describe: var `as_of_date` (the Dagster run passes $CADENCE_AS_OF or the
+    newest loaded partition day), else today. Interactions after it are ignored. -#}
+{% macro as_of_date() -%}
+    {%- set configured = var('as_of_date', none) -%}
+    {%- if configured -%}
+        cast('{{ configured }}' as date)
+    {%- else -%}
+        current_date
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Median, portable: DuckDB has median(); Spark's percentile_approx is exact on small groups. -#}
+{% macro median(column) -%}
+    {{ return(adapter.dispatch('median', 'cadence')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__median(column) -%}
+    median({{ column }})
+{%- endmacro %}
+
+{% macro default__median(column) -%}
+    percentile_approx({{ column }}, 0.5)
+{%- endmacro %}
+
+
+{#- A 1-5 score by quintile of `order_by` over all rows: rank() gives tied values the same rank,
+    so ties always share a score and the result does not depend on row order. -#}
+{% macro quintile_score(order_by) -%}
+    1 + floor(5.0 * (rank() over (order by {{ order_by }}) - 1) / count(*) over ())
+{%- endmacro %}

@@ -1,0 +1,41 @@
+-- Who each rep should contact next (grain: owner_rep_id, customer_key; customers whose cadence
+-- is neglected or due soon and who have an owner rep). Ranked within the rep by priority =
+-- value weight x days overdue, where the value weight is the customer's RFM monetary score (1-5,
+-- 1 without purchases) and days overdue = days since the last touch - the tier's expected gap
+-- (negative while only due soon; a customer never touched is measured from when first seen).
+with cadence as (
+    select * from {{ ref('mart_customer_cadence') }}
+    where cadence_status in ('neglected', 'due_soon') and owner_rep_id is not null
+),
+
+prioritised as (
+    select
+        *,
+        coalesce(days_since_last_touch, days_since_first_seen) - expected_gap_days as days_overdue,
+        coalesce(m_score, 1) as value_weight
+    from cadence
+)
+
+select
+    {{ hash_columns(['owner_rep_id', 'customer_key']) }} as followup_id,
+    owner_rep_id,
+    row_number() over (
+        partition by owner_rep_id
+        order by value_weight * days_overdue desc, days_overdue desc, customer_key asc
+    ) as queue_rank,
+    customer_key,
+    customer_name,
+    tier,
+    rfm_segment,
+    cadence_status,
+    monetary_cny,
+    value_weight,
+    days_since_last_touch,
+    expected_gap_days,
+    days_overdue,
+    value_weight * days_overdue as priority_score,
+    last_touch_at,
+    last_touch_channel,
+    last_response_at,
+    as_of_date
+from prioritised
