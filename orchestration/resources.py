@@ -2,6 +2,8 @@
 
 CADENCE_HOME         where the warehouse, published files and reports live (default: ./.cadence)
 CADENCE_LANDING_DIR  the landing tree to load (default: $CADENCE_HOME/sample/landing)
+CADENCE_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit for extraction and dbt (default: 4GB);
+                     beyond it DuckDB spills to $CADENCE_HOME/scratch/duckdb_spill
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = REPO_ROOT / ".cadence"
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("CADENCE_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
 
 
 def cadence_home(configured: str | None = None) -> Path:
@@ -44,10 +51,18 @@ class Warehouse(dg.ConfigurableResource):
     def scratch_dir(self) -> Path:
         return self.home_dir / "scratch"
 
+    @property
+    def spill_dir(self) -> Path:
+        return self.scratch_dir / "duckdb_spill"
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.home_dir.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path))
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        # DuckDB would otherwise take 80% of the machine's memory for a large first load.
+        con = duckdb.connect(
+            str(self.path),
+            config={"memory_limit": duckdb_memory_limit(), "temp_directory": str(self.spill_dir)},
+        )
         try:
             yield con
         finally:
@@ -55,8 +70,11 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
     def export_for_dbt(self) -> None:
-        """dbt's profile reads the warehouse location from CADENCE_HOME of the dbt subprocess."""
+        """dbt's profile reads the warehouse location and memory limit from the environment of
+        the dbt subprocess."""
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
         os.environ["CADENCE_HOME"] = str(self.home_dir)
+        os.environ["CADENCE_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit()
 
 
 class LandingZone(dg.ConfigurableResource):

@@ -87,7 +87,10 @@ def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
 def render(warehouse: Path, truth_dir: Path | None = None) -> str:
     if not warehouse.exists():
         return f"no warehouse at {warehouse}"
-    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:
+        return f"summary skipped: cannot read {warehouse} ({error})"
     try:
         lines = ["Rows per layer:"]
         lines += [f"  {s + '.' + n:<40} {rows:>12,}" for s, n, rows in table_counts(con)]
