@@ -73,6 +73,44 @@ def identity_lines(con: duckdb.DuckDBPyConnection, truth_dir: Path | None) -> li
     return lines
 
 
+def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str]:
+    as_of = con.execute("SELECT max(as_of_date) FROM marts.mart_customer_cadence").fetchone()[0]
+    lines = [f"RFM segments as of {as_of} (marts.mart_customer_rfm):"]
+    lines += [
+        f"  {segment:<20} {customers:>8,} customers  {revenue:>16,.2f} CNY in the window"
+        for segment, customers, revenue in con.execute(
+            """SELECT rfm_segment, count(*), sum(monetary_cny) FROM marts.mart_customer_rfm
+            GROUP BY 1 ORDER BY 3 DESC"""
+        ).fetchall()
+    ]
+    lines.append("Cadence status per tier (marts.mart_customer_cadence):")
+    lines += [
+        f"  tier {tier}: {neglected:>7,} neglected {due:>7,} due soon {on_track:>7,} on track "
+        f"{over:>7,} over-contacted; {declining:,} declining, {bursts:,} recent bursts"
+        for tier, neglected, due, on_track, over, declining, bursts in con.execute(
+            """SELECT tier,
+                count(*) FILTER (cadence_status = 'neglected'),
+                count(*) FILTER (cadence_status = 'due_soon'),
+                count(*) FILTER (cadence_status = 'on_track'),
+                count(*) FILTER (cadence_status = 'over_contacted'),
+                count(*) FILTER (is_declining), count(*) FILTER (has_recent_burst)
+            FROM marts.mart_customer_cadence GROUP BY tier ORDER BY tier"""
+        ).fetchall()
+    ]
+    lines.append("Top of the follow-up queue (marts.mart_followup_queue, by priority):")
+    lines += [
+        f"  {rep} #{rank:<3} {name or '(no name)':<12} tier {tier} {status:<9} "
+        f"{overdue:>6.1f} days overdue, last touch {channel or '-'}"
+        for rep, rank, name, tier, status, overdue, channel in con.execute(
+            """SELECT owner_rep_id, queue_rank, customer_name, tier, cadence_status,
+                days_overdue, last_touch_channel
+            FROM marts.mart_followup_queue ORDER BY priority_score DESC, followup_id LIMIT ?""",
+            [queue_rows],
+        ).fetchall()
+    ]
+    return lines
+
+
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return (
         con.execute(
@@ -103,6 +141,8 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
             lines += [f"  {d} {e:<15} {s:<18} {m}" for e, d, s, m in problems] or ["  none"]
         if has_table(con, "marts", "dim_customer"):
             lines += identity_lines(con, truth_dir)
+        if has_table(con, "marts", "mart_followup_queue"):
+            lines += marts_lines(con)
         return "\n".join(lines)
     finally:
         con.close()

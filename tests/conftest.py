@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +14,14 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.project import DBT_PROJECT_DIR
 from orchestration.resources import LandingZone, Warehouse
 from orchestration.runner import run_everything
 from sources.generator.cli import main as generate
 
-SAMPLE_ARGS = ["--customers", "300", "--days", "30", "--seed", "7", "--quiet"]
+# Long enough for the cadence marts (a 90-day baseline before the last 30 days) to see the
+# generator's decliners in the middle of their decline.
+SAMPLE_ARGS = ["--customers", "600", "--days", "150", "--seed", "7", "--quiet"]
 
 
 @dataclass
@@ -36,6 +42,26 @@ class Pipeline:
 
     def run(self) -> dg.ExecuteInProcessResult:
         return materialize(self.instance, self.home, self.landing)
+
+    def dbt_on_copy(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+        """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched."""
+        shutil.copy(self.warehouse, workdir / "warehouse.duckdb")
+        return subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                *args,
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(workdir / "target"),
+            ],
+            env={**os.environ, "CADENCE_HOME": str(workdir)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
 
 def materialize(instance, home: Path, landing: Path) -> dg.ExecuteInProcessResult:

@@ -5,21 +5,24 @@
 -- cadence_status compares the customer with their tier's target (seed tier_cadence_targets,
 -- tier from seed tier_by_segment; customers without purchases are 'No Purchases'):
 --   over_contacted  more touches in 30 days than the tier's maximum;
---   neglected       never touched, or the last touch is older than the expected gap
---                   (30 / minimum touches per 30 days);
+--   neglected       the last touch (or, never touched, the start of what we observed of the
+--                   customer) is older than the expected gap (30 / minimum touches per 30 days);
 --   due_soon        the last touch is older than var due_soon_fraction (0.75) of that gap;
 --   on_track        otherwise.
 -- A burst is >= var burst_min_touches (5) touches within var burst_window_days (3) days that
 -- start after >= var burst_silence_days (60) days without a touch. frequency_trend is the daily
 -- rate of engagement (touches, responses, customer-initiated) in the last 30 days over the rate
--- in the 90 days before; declining when that prior rate was real (>= var
--- decline_min_prior_interactions in 90 days) and the trend is <= var decline_trend_threshold.
+-- in the 90 days before. Declining (the churn-risk signal) needs all three: a real prior rate
+-- (>= var decline_min_prior_interactions in 90 days), a trend <= var decline_trend_threshold, and
+-- a drop below the expected count (prior / 3) of at least var decline_min_drop_sd standard
+-- deviations of that count (Poisson: its square root), so small numbers do not flag by chance.
 {%- set windows = [7, 30, 90, 180] %}
 {%- set burst_min_touches = var('burst_min_touches', 5) %}
 {%- set burst_window_days = var('burst_window_days', 3) %}
 {%- set burst_silence_days = var('burst_silence_days', 60) %}
 {%- set decline_min_prior = var('decline_min_prior_interactions', 6) %}
 {%- set decline_threshold = var('decline_trend_threshold', 0.5) %}
+{%- set decline_min_drop_sd = var('decline_min_drop_sd', 1) %}
 
 with interactions as (
     select
@@ -49,6 +52,11 @@ customers as (
 
 rfm as (
     select * from {{ ref('mart_customer_rfm') }}
+),
+
+history as (
+    -- nothing before the first interaction landed is known: "never touched" is measured from here
+    select min(occurred_date) as history_start_date from interactions
 ),
 
 tiers as (
@@ -186,12 +194,15 @@ measured as (
             as days_since_last_touch,
         {{ dbt.datediff('windowed.last_customer_initiated_date', as_of_date(), 'day') }}
             as days_since_last_customer_initiated,
-        {{ dbt.datediff('customers.first_seen_date', as_of_date(), 'day') }}
-            as days_since_first_seen,
+        {{ dbt.datediff(
+            'greatest(customers.first_seen_date, history.history_start_date)',
+            as_of_date(), 'day'
+        ) }} as days_observed,
         gap_summary.last_burst_date,
         coalesce(windowed.engagement_last_30d, 0) as engagement_last_30d,
         coalesce(windowed.engagement_prior_90d, 0) as engagement_prior_90d
     from customers
+    cross join history
     left join rfm on customers.customer_key = rfm.customer_key
     left join windowed on customers.customer_key = windowed.customer_key
     left join gap_summary on customers.customer_key = gap_summary.customer_key
@@ -211,7 +222,15 @@ targeted as (
                 then
                     (measured.engagement_last_30d / 30.0)
                     / (measured.engagement_prior_90d / 90.0)
-        end as frequency_trend
+        end as frequency_trend,
+        coalesce(
+            measured.engagement_prior_90d >= {{ decline_min_prior }}
+            and measured.engagement_last_30d
+            <= {{ decline_threshold }} * measured.engagement_prior_90d / 3.0
+            and measured.engagement_prior_90d / 3.0 - measured.engagement_last_30d
+            >= {{ decline_min_drop_sd }} * sqrt(measured.engagement_prior_90d / 3.0),
+            false
+        ) as is_declining
     from measured
     inner join tiers on measured.rfm_segment = tiers.rfm_segment
 )
@@ -237,15 +256,17 @@ select
     last_response_at,
     days_since_last_touch,
     days_since_last_customer_initiated,
-    days_since_first_seen,
+    days_observed,
     min_touches_per_30_days,
     max_touches_per_30_days,
     expected_gap_days,
     case
         when touches_30d > max_touches_per_30_days then 'over_contacted'
-        when days_since_last_touch is null or days_since_last_touch > expected_gap_days
+        when coalesce(days_since_last_touch, days_observed) > expected_gap_days
             then 'neglected'
-        when days_since_last_touch > expected_gap_days * {{ var('due_soon_fraction', 0.75) }}
+        when
+            coalesce(days_since_last_touch, days_observed)
+            > expected_gap_days * {{ var('due_soon_fraction', 0.75) }}
             then 'due_soon'
         else 'on_track'
     end as cadence_status,
@@ -256,15 +277,9 @@ select
     engagement_last_30d,
     engagement_prior_90d,
     frequency_trend,
-    coalesce(
-        engagement_prior_90d >= {{ decline_min_prior }}
-        and frequency_trend <= {{ decline_threshold }},
-        false
-    ) as is_declining,
+    is_declining,
     case
-        when
-            engagement_prior_90d >= {{ decline_min_prior }}
-            and frequency_trend <= {{ decline_threshold }}
+        when is_declining
             then concat(
                 'engagement fell to ',
                 cast(cast(round(100 * frequency_trend) as integer) as {{ dbt.type_string() }}),
@@ -272,7 +287,9 @@ select
                 cast(engagement_last_30d as {{ dbt.type_string() }}),
                 ' in the last 30 days against ',
                 cast(engagement_prior_90d as {{ dbt.type_string() }}),
-                ' in the 90 days before'
+                ' in the 90 days before (',
+                cast(cast(round(engagement_prior_90d / 3.0) as integer) as {{ dbt.type_string() }}),
+                ' expected)'
             )
     end as decline_reason
 from targeted

@@ -2,7 +2,7 @@
 -- is neglected or due soon and who have an owner rep). Ranked within the rep by priority =
 -- value weight x days overdue, where the value weight is the customer's RFM monetary score (1-5,
 -- 1 without purchases) and days overdue = days since the last touch - the tier's expected gap
--- (negative while only due soon; a customer never touched is measured from when first seen).
+-- (negative while only due soon; a customer never touched counts the days we have observed it).
 with cadence as (
     select * from {{ ref('mart_customer_cadence') }}
     where cadence_status in ('neglected', 'due_soon') and owner_rep_id is not null
@@ -11,7 +11,7 @@ with cadence as (
 prioritised as (
     select
         *,
-        coalesce(days_since_last_touch, days_since_first_seen) - expected_gap_days as days_overdue,
+        coalesce(days_since_last_touch, days_observed) - expected_gap_days as days_overdue,
         coalesce(m_score, 1) as value_weight
     from cadence
 )
