@@ -11,11 +11,14 @@
 --   on_track        otherwise.
 -- A burst is >= var burst_min_touches (5) touches within var burst_window_days (3) days that
 -- start after >= var burst_silence_days (60) days without a touch. frequency_trend is the daily
--- rate of engagement (touches, responses, customer-initiated) in the last 30 days over the rate
--- in the 90 days before. Declining (the churn-risk signal) needs all three: a real prior rate
--- (>= var decline_min_prior_interactions in 90 days), a trend <= var decline_trend_threshold, and
--- a drop below the expected count (prior / 3) of at least var decline_min_drop_sd standard
--- deviations of that count (Poisson: its square root), so small numbers do not flag by chance.
+-- rate of engagement in the last 30 days over the rate in the 90 days before; engagement is
+-- touches, responses and customer-initiated interactions, leaving out touches on channels in var
+-- decline_excluded_touch_channels (email: campaign sends follow the marketing calendar, not the
+-- relationship; opens, clicks and replies still count). Declining (the churn-risk signal) needs
+-- all three: a real prior rate (>= var decline_min_prior_interactions in 90 days), a trend <= var
+-- decline_trend_threshold, and a drop below the expected count (prior / 3) of at least var
+-- decline_min_drop_sd standard deviations of that count (Poisson: its square root), so small
+-- numbers do not flag by chance.
 {%- set windows = [7, 30, 90, 180] %}
 {%- set burst_min_touches = var('burst_min_touches', 5) %}
 {%- set burst_window_days = var('burst_window_days', 3) %}
@@ -23,6 +26,7 @@
 {%- set decline_min_prior = var('decline_min_prior_interactions', 6) %}
 {%- set decline_threshold = var('decline_trend_threshold', 0.5) %}
 {%- set decline_min_drop_sd = var('decline_min_drop_sd', 1) %}
+{%- set excluded_channels = var('decline_excluded_touch_channels', ['email']) %}
 
 with interactions as (
     select
@@ -34,6 +38,11 @@ with interactions as (
         is_response,
         is_customer_initiated,
         weight,
+        (
+            is_response
+            or is_customer_initiated
+            or (is_touch and channel not in ('{{ excluded_channels | join("', '") }}'))
+        ) as is_engagement,
         {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
             as days_ago
     from {{ ref('fct_interactions') }}
@@ -81,19 +90,9 @@ windowed as (
             count(case when is_customer_initiated and days_ago < {{ days }} then 1 end)
                 as customer_initiated_{{ days }}d,
         {%- endfor %}
-        count(
-            case
-                when (is_touch or is_response or is_customer_initiated) and days_ago < 30 then 1
-            end
-        ) as engagement_last_30d,
-        count(
-            case
-                when
-                    (is_touch or is_response or is_customer_initiated)
-                    and days_ago >= 30 and days_ago < 120
-                    then 1
-            end
-        ) as engagement_prior_90d,
+        count(case when is_engagement and days_ago < 30 then 1 end) as engagement_last_30d,
+        count(case when is_engagement and days_ago >= 30 and days_ago < 120 then 1 end)
+            as engagement_prior_90d,
         max(case when is_touch then occurred_at end) as last_touch_at,
         max(case when is_touch then occurred_date end) as last_touch_date,
         max(case when is_customer_initiated then occurred_date end)
