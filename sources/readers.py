@@ -179,30 +179,36 @@ def read_jsonl(con, entity: Entity, path: Path, day: str, scratch: Path) -> File
             parallel = false)"""
     )
     known = "[" + ", ".join(quote_literal(c) for c in entity.column_names) + "]"
-    extra_map = (
-        "map_from_entries(list_transform(list_filter(json_keys(obj), "
-        f"k -> NOT list_contains({known}, k)), k -> struct_pack(key := k, "
-        "value := json_extract_string(obj, '$.\"' || k || '\"'))))"
-    )
+    paths = "[" + ", ".join(quote_literal(f"$.{c}") for c in entity.column_names) + "]"
     select_list = {
         "source_file": quote_literal(str(path)),
         "_dt": f"DATE {quote_literal(day)}",
         "line_number": "line_number",
-        "_extra": f"CASE WHEN cardinality({extra_map}) > 0 THEN to_json({extra_map}) END",
+        "_extra": (
+            "CASE WHEN len(extra_entries) > 0 THEN to_json(map_from_entries(extra_entries)) END"
+        ),
         "raw_record": "line",
         "structural_error": "CASE WHEN obj IS NULL THEN 'not a valid JSON object' END",
     }
-    for column in entity.column_names:
-        select_list[column] = f"json_extract_string(obj, {quote_literal(f'$.{column}')})"
+    for position, column in enumerate(entity.column_names, start=1):
+        select_list[column] = f"contract_values[{position}]"
     # JSON functions raise on malformed text, and DuckDB does not short-circuit: hand them only
-    # objects (obj is NULL for any other line).
-    parsed = (
-        "FROM (SELECT line_number, line, CASE WHEN json_valid(line) AND "
+    # objects (obj is NULL for any other line). Each object is parsed once for all contract
+    # columns, and once more into a map for the extra keys.
+    non_blank = "FROM json_lines WHERE trim(coalesce(line, '')) <> ''"
+    objects = (
+        "SELECT line_number, line, CASE WHEN json_valid(line) AND "
         "json_type(CASE WHEN json_valid(line) THEN line END) = 'OBJECT' THEN line END AS obj "
-        "FROM json_lines WHERE trim(coalesce(line, '')) <> '')"
+        f"{non_blank}"
+    )
+    parsed = (
+        f"FROM (SELECT line_number, line, obj, json_extract_string(obj, {paths}) "
+        "AS contract_values, list_filter(map_entries(json_transform(obj, "
+        f"'\"MAP(VARCHAR, VARCHAR)\"')), e -> NOT list_contains({known}, e.key)) "
+        f"AS extra_entries FROM ({objects}))"
     )
     _insert_select(con, entity, select_list, parsed)
-    data_rows = con.execute(f"SELECT count(*) {parsed}").fetchone()[0]
+    data_rows = con.execute(f"SELECT count(*) {non_blank}").fetchone()[0]
     return FileRead("loaded" if data_rows else "no_rows", encoding, None, data_rows)
 
 
