@@ -57,30 +57,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report_outcome(result: dg.ExecuteInProcessResult) -> int:
-    warnings = [
-        e
-        for e in result.get_asset_check_evaluations()
-        if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
-    ]
-    for check in warnings:
+    """Every failed check (warnings and errors), then on failure the failed steps. Exit code."""
+    for check in result.get_asset_check_evaluations():
+        if check.passed:
+            continue
+        is_error = check.severity == dg.AssetCheckSeverity.ERROR
         print(
-            f"warning: check {check.asset_key.to_user_string()}:{check.check_name} failed "
-            f"({_failed_rows(check)})"
+            f"{'error' if is_error else 'warning'}: check "
+            f"{check.asset_key.to_user_string()}:{check.check_name} failed ({_failed_rows(check)})",
+            file=sys.stderr if is_error else sys.stdout,
         )
     if result.success:
         print("Run succeeded.")
         return 0
-    failed_checks = [
-        e
-        for e in result.get_asset_check_evaluations()
-        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-    ]
-    for check in failed_checks:
-        print(
-            f"error: check {check.asset_key.to_user_string()}:{check.check_name} failed "
-            f"({_failed_rows(check)})",
-            file=sys.stderr,
-        )
     for event in result.all_events:
         if event.is_step_failure:
             print(

@@ -7,17 +7,10 @@ import io
 import json
 from pathlib import Path
 
-ACTIVITY_HEADER = [
-    "activity_id",
-    "customer_id",
-    "rep_id",
-    "activity_type",
-    "direction",
-    "occurred_at",
-    "duration_seconds",
-    "outcome",
-    "subject",
-]
+from sources.contract import entities
+
+ACTIVITY_HEADER = entities()["crm/activities"].column_names
+CUSTOMER_HEADER = entities()["crm/customers"].column_names
 
 
 def partition(landing: Path, entity: str, day: str) -> Path:
@@ -66,3 +59,21 @@ def data_rows_in_csv(path: Path, encoding: str = "utf-8") -> int:
     """Independent count of data records, by Python's csv module."""
     with open(path, encoding=encoding, newline="") as f:
         return sum(1 for _ in csv.reader(f)) - 1
+
+
+def customer(customer_id: str, **overrides: str) -> list[str]:
+    row = {
+        "customer_id": customer_id,
+        "name": "张三",
+        "company": "北京某某科技有限公司",
+        "credit_code": "",
+        "phone": "13800138000",
+        "email": "zs@x.cn",
+        "wechat_id": "",
+        "owner_rep": "R1",
+        "region": "北京",
+        "industry": "软件",
+        "created_at": "2026-01-01 00:00:00",
+        "updated_at": "2026-06-01 09:00:00",
+    } | overrides
+    return [row[c] for c in CUSTOMER_HEADER]

@@ -13,7 +13,9 @@ from sources.extract import load_partitions
 from sources.readers import ExtractionError
 from tests.landing_files import (
     ACTIVITY_HEADER,
+    CUSTOMER_HEADER,
     activity,
+    customer,
     data_rows_in_csv,
     partition,
     write_csv,
@@ -174,29 +176,16 @@ def test_json_lines_keep_line_numbers_extras_and_broken_lines(con, tmp_path):
 
 def test_gbk_and_bom_files_are_decoded(con, tmp_path):
     landing = tmp_path / "landing"
-    header = [c.name for c in CUSTOMERS.columns]
-    row = [
-        "C1",
-        "张三",
-        "北京某某科技有限公司",
-        "",
-        "13800138000",
-        "zs@x.com",
-        "",
-        "R1",
-        "北京",
-        "软件",
-        "2026-01-01 00:00:00",
-        "2026-06-01 09:00:00",
-    ]
-    gbk = write_csv(partition(landing, "crm/customers", DAY), "c.csv", header, [row], "gbk")
+    gbk = write_csv(
+        partition(landing, "crm/customers", DAY), "c.csv", CUSTOMER_HEADER, [customer("C1")], "gbk"
+    )
     with pytest.raises(UnicodeDecodeError):
         gbk.read_bytes().decode("utf-8")
     write_csv(
         partition(landing, "crm/customers", "2026-06-02"),
         "c.csv",
-        header,
-        [["C2", *row[1:]]],
+        CUSTOMER_HEADER,
+        [customer("C2")],
         "utf-8-sig",
     )
     load(con, CUSTOMERS, landing, DAY, "2026-06-02")

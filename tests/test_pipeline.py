@@ -5,9 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.identity_quality import match_rates
-from sources.contract import entities
 from tests.conftest import materialize
-from tests.landing_files import partition, write_csv, write_jsonl
+from tests.landing_files import CUSTOMER_HEADER, customer, partition, write_csv, write_jsonl
 
 ENTITIES = ["crm/customers", "crm/activities", "email/events", "orders/orders"]
 
@@ -201,26 +200,11 @@ def test_conflicting_copies_in_one_delivery_fail_the_run(tmp_path):
         "e.jsonl",
         [event, event | {"event_type": "click"}, event | {"event_id": "e2"}],
     )
-    header = [c.name for c in entities()["crm/customers"].columns]
-    version = [
-        "C1",
-        "张三",
-        "某公司",
-        "",
-        "13800138000",
-        "zs@x.cn",
-        "",
-        "R1",
-        "北京",
-        "软件",
-        "2026-01-01 00:00:00",
-        "2026-06-01 09:00:00",
-    ]
     write_csv(
         partition(landing, "crm/customers", day),
         "c.csv",
-        header,
-        [version, [*version[:7], "R2", *version[8:11], "2026-06-01 11:00:00"]],
+        CUSTOMER_HEADER,
+        [customer("C1"), customer("C1", owner_rep="R2", updated_at="2026-06-01 11:00:00")],
     )
 
     result = materialize(dg.DagsterInstance.ephemeral(), tmp_path, landing)

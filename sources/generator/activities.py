@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.contract import entities
+
 from . import names
 from .behaviour import CALL, CHANNELS, EMAIL, MEETING, VISIT, Contacts
 from .customers import Records
@@ -14,17 +16,8 @@ from .messiness import WHOLE_LINE
 from .people import People
 from .window import DAY, Window
 
-COLUMNS = (
-    "activity_id",
-    "customer_id",
-    "rep_id",
-    "activity_type",
-    "direction",
-    "occurred_at",
-    "duration_seconds",
-    "outcome",
-    "subject",
-)
+# The landing contract's columns, in its order: the sample is written to the contract.
+COLUMNS = tuple(entities()["crm/activities"].column_names)
 ACTIVITY_TYPES = CHANNELS[:EMAIL]  # emails are the email platform's business
 LATE_SHARE = 0.01
 SECOND_RECORD_SHARE = 0.35  # of a duplicated person's activities logged on the newer record

@@ -8,6 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.contract import entities
+
 from . import names
 from .behaviour import CONTACT_HOURS, NEVER, Plan, clock
 from .formats import PHONE_FORMATS, STRING, csv_lines, ids, strings, timestamps_mixed
@@ -15,20 +17,8 @@ from .identity import CLEAN, NO_EMAIL, NO_PHONE, AddressBook, Junk, phone_text
 from .people import CRM, People
 from .window import DAY, Window
 
-COLUMNS = (
-    "customer_id",
-    "name",
-    "company",
-    "credit_code",
-    "phone",
-    "email",
-    "wechat_id",
-    "owner_rep",
-    "region",
-    "industry",
-    "created_at",
-    "updated_at",
-)
+# The landing contract's columns, in its order: the sample is written to the contract.
+COLUMNS = tuple(entities()["crm/customers"].column_names)
 DUPLICATE_SHARE = 0.08
 MISSING_PHONE, MISSING_EMAIL, DUPLICATE_MISSING_EMAIL = 0.04, 0.06, 0.4
 WECHAT_SHARE = 0.6

@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.contract import entities
+
 from . import names
 from .behaviour import Purchases
 from .formats import amounts, ids, strings, timestamps
@@ -14,16 +16,8 @@ from .messiness import WHOLE_LINE
 from .people import People
 from .window import DAY, Window
 
-COLUMNS = (
-    "order_id",
-    "buyer_email",
-    "buyer_phone",
-    "ordered_at",
-    "amount",
-    "currency",
-    "status",
-    "channel",
-)
+# The landing contract's columns, in its order: the sample is written to the contract.
+COLUMNS = tuple(entities()["orders/orders"].column_names)
 STATUSES = ("paid", "refunded", "cancelled")
 PAID, REFUNDED, CANCELLED = range(len(STATUSES))
 REFUND_SHARE, CANCEL_SHARE = 0.05, 0.03
