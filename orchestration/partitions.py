@@ -30,3 +30,11 @@ def register_days(instance: dg.DagsterInstance, days: list[dt.date]) -> list[str
     if new:
         instance.add_dynamic_partitions(landing_days.name, new)
     return new
+
+
+def full_range(instance: dg.DagsterInstance) -> tuple[str, str]:
+    """First and last registered day in the partitions' own order. Dynamic partitions keep the
+    order they were added in: a day that landed late sits after newer ones, so the range must
+    run from the first key to the last key, not from the oldest date to the newest."""
+    keys = instance.get_dynamic_partitions(landing_days.name)
+    return keys[0], keys[-1]

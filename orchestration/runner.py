@@ -11,7 +11,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from orchestration.partitions import discover_days, register_days
+from orchestration.partitions import discover_days, full_range, register_days
 
 
 class NothingLandedError(RuntimeError):
@@ -31,13 +31,14 @@ def run_everything(
             f"no partitions under {landing} (expected <source>/<entity>/dt=YYYY-MM-DD/)"
         )
     register_days(instance, days)
+    first, last = full_range(instance)
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("materialize_everything").execute_in_process(
         instance=instance,
         tags={
-            ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(),
-            ASSET_PARTITION_RANGE_END_TAG: days[-1].isoformat(),
+            ASSET_PARTITION_RANGE_START_TAG: first,
+            ASSET_PARTITION_RANGE_END_TAG: last,
         },
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         resources=resources,
