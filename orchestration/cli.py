@@ -37,7 +37,7 @@ def truth_dir(landing: Path) -> Path:
     return landing.parent / "truth"
 
 
-def run(args: argparse.Namespace) -> int:
+def run() -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
     os.environ["CADENCE_HOME"] = str(home)
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("summary", help="print what the warehouse holds")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args)
+        return run()
     home = cadence_home()
     print(render(home / "warehouse.duckdb", truth_dir(landing_dir(home=home))))
     return 0
