@@ -3,8 +3,9 @@
 Every landed day is registered as a partition, then one run extracts the whole range (a
 single-run backfill) and builds and tests the dbt models (orchestration.runner). The run is
 recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
-Exit code 0 when the run succeeded, 1 when a step or a blocking check failed, 2 when there is
-nothing to load.
+Exit code 0 when the run succeeded and published, 1 when a step or a blocking check failed (and
+nothing was published), 2 when there is nothing to load. `rollback` switches readers back to the
+previously published version.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.resources import cadence_home, landing_dir
+from orchestration.check_report import check_lines, render_checks, write_report
+from orchestration.publishing.versions import RollbackError, rollback
+from orchestration.resources import PublishedMarts, cadence_home, landing_dir
 from orchestration.runner import NothingLandedError, run_everything
 from orchestration.summary import render
+
+PUBLISH_STEP = "published__marts"
 
 
 def dagster_instance(home: Path) -> dg.DagsterInstance:
@@ -50,39 +55,58 @@ def run() -> int:
             )
             return 2
         print(render(home / "warehouse.duckdb", truth_dir(landing)))
-        print(f"Landing:   {landing}")
-        print(f"Warehouse: {home / 'warehouse.duckdb'}")
+        lines = check_lines(result)
+        print(render_checks(lines))
+        report = home / "reports" / "run_summary.md"
+        published = PublishedMarts(home=str(home)).path
+        write_report(report, lines, [f"Dagster run `{result.run_id}`", f"Landing: `{landing}`"])
+        print(f"Landing:     {landing}")
+        print(f"Warehouse:   {home / 'warehouse.duckdb'}")
+        print(f"Run summary: {report}")
+        print(f"Data Docs:   {home / 'reports' / 'data_docs' / 'index.html'}")
         print(f"Dagster run {result.run_id} recorded under {home / 'dagster'} (see `make dev`)")
-        return report_outcome(result)
+        return report_outcome(result, lines, published)
 
 
-def report_outcome(result: dg.ExecuteInProcessResult) -> int:
-    """Every failed check (warnings and errors), then on failure the failed steps. Exit code."""
-    for check in result.get_asset_check_evaluations():
-        if check.passed:
-            continue
-        is_error = check.severity == dg.AssetCheckSeverity.ERROR
+def report_outcome(result: dg.ExecuteInProcessResult, lines, published: Path) -> int:
+    """Errors that stopped publishing, or where the published marts are. Exit code."""
+    for line in lines:
+        if line.status == "error":
+            print(f"error: check {line.name} failed: {line.detail}", file=sys.stderr)
+    failures = [e for e in result.all_events if e.is_step_failure]
+    for event in failures:
         print(
-            f"{'error' if is_error else 'warning'}: check "
-            f"{check.asset_key.to_user_string()}:{check.check_name} failed ({_failed_rows(check)})",
-            file=sys.stderr if is_error else sys.stdout,
+            f"error: step {event.step_key} failed: {event.step_failure_data.error.message}",
+            file=sys.stderr,
         )
-    if result.success:
+    was_published = any(e.is_step_success and e.step_key == PUBLISH_STEP for e in result.all_events)
+    if was_published and not failures:
+        print(f"Published:   {published / 'cadence.duckdb'} (schema marts, personal data masked)")
+        print(f"             {published / 'parquet'}/<mart>.parquet")
+        print(
+            f"Restricted:  {published / 'cadence_restricted.duckdb'} (unmasked; authorised users)"
+        )
         print("Run succeeded.")
         return 0
-    for event in result.all_events:
-        if event.is_step_failure:
-            print(
-                f"error: step {event.step_key} failed: {event.step_failure_data.error.message}",
-                file=sys.stderr,
-            )
-    print("Run failed.", file=sys.stderr)
+    print(
+        f"Run failed: nothing published; readers still see the previous version in {published}.",
+        file=sys.stderr,
+    )
     return 1
 
 
-def _failed_rows(check: dg.AssetCheckEvaluation) -> str:
-    count = check.metadata.get("dagster_dbt/failed_row_count")
-    return f"{count.value} failing rows" if count is not None else "see the run's logs"
+def roll_back() -> int:
+    published = PublishedMarts().path
+    try:
+        manifest = rollback(published)
+    except RollbackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Readers now see version {manifest['version']} (run {manifest['run_id']}, as of "
+        f"{manifest['as_of_date']}) in {published}."
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,9 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="materialise everything over $CADENCE_LANDING_DIR")
     commands.add_parser("summary", help="print what the warehouse holds")
+    commands.add_parser("rollback", help="publish the previous version again")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run()
+    if args.command == "rollback":
+        return roll_back()
     home = cadence_home()
     print(render(home / "warehouse.duckdb", truth_dir(landing_dir(home=home))))
     return 0

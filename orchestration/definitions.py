@@ -8,16 +8,21 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.extract import extract_landing
+from orchestration.assets.publish import published_marts
+from orchestration.assets.quality import landed_data_quality
 from orchestration.jobs import materialize_everything
 from orchestration.project import dbt_project
-from orchestration.resources import LandingZone, Warehouse
+from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
 
 defs = dg.Definitions(
-    assets=[extract_landing, dbt_models],
+    assets=[extract_landing, dbt_models, published_marts],
+    asset_checks=[landed_data_quality],
     jobs=[materialize_everything],
     resources={
         "duckdb": Warehouse(),
         "landing": LandingZone(),
+        "quality": QualityGates(),
+        "published": PublishedMarts(),
         # The dbt of this environment, whether or not the virtualenv is on PATH.
         "dbt": DbtCliResource(
             project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")

@@ -4,6 +4,9 @@ CADENCE_HOME         where the warehouse, published files and reports live (defa
 CADENCE_LANDING_DIR  the landing tree to load (default: $CADENCE_HOME/sample/landing)
 CADENCE_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit for extraction and dbt (default: 4GB);
                      beyond it DuckDB spills to $CADENCE_HOME/scratch/duckdb_spill
+CADENCE_ACKNOWLEDGEMENTS  a YAML file of acknowledged known problems, added to those in
+                     expectations/quality.yml (default: none; `make demo` names the sample's)
+CADENCE_KEEP_VERSIONS  published versions kept for rollback (default: 3)
 """
 
 from __future__ import annotations
@@ -86,3 +89,35 @@ class LandingZone(dg.ConfigurableResource):
     @property
     def path(self) -> Path:
         return landing_dir(self.landing_dir, cadence_home(self.home))
+
+
+class QualityGates(dg.ConfigurableResource):
+    """The great-expectations suites' configuration and where their Data Docs go."""
+
+    home: str | None = None
+    acknowledgements: str | None = None
+
+    @property
+    def docs_dir(self) -> Path:
+        return cadence_home(self.home) / "reports" / "data_docs"
+
+    def config(self):
+        from expectations.config import acknowledgements_file, load_quality_config
+
+        extra = Path(self.acknowledgements) if self.acknowledgements else acknowledgements_file()
+        return load_quality_config(extra_acknowledgements=extra)
+
+
+class PublishedMarts(dg.ConfigurableResource):
+    """Where readers find the marts: `$CADENCE_HOME/published`."""
+
+    home: str | None = None
+    keep_versions: int | None = None
+
+    @property
+    def path(self) -> Path:
+        return cadence_home(self.home) / "published"
+
+    @property
+    def versions_to_keep(self) -> int:
+        return self.keep_versions or int(os.environ.get("CADENCE_KEEP_VERSIONS") or 3)

@@ -30,7 +30,8 @@ LINEAGE_COLUMNS = {
 }
 REJECTS_DDL = """CREATE TABLE IF NOT EXISTS raw.rejects (
     entity VARCHAR, _dt DATE, source_file VARCHAR, line_number BIGINT, column_name VARCHAR,
-    raw_value VARCHAR, reason VARCHAR, raw_record VARCHAR, _loaded_at TIMESTAMP)"""
+    raw_value VARCHAR, reason VARCHAR, raw_record VARCHAR, _loaded_at TIMESTAMP,
+    landed_record VARCHAR)"""
 LOAD_LOG_DDL = """CREATE TABLE IF NOT EXISTS raw.load_log (
     entity VARCHAR, _dt DATE, source_file VARCHAR, file_format VARCHAR, encoding VARCHAR,
     mapping VARCHAR, status VARCHAR, data_rows BIGINT, loaded_rows BIGINT,
@@ -56,6 +57,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     """Create the raw tables; add columns the contract gained since the table was created."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(REJECTS_DDL)
+    # Warehouses created before rejects kept the contract columns as landed.
+    con.execute("ALTER TABLE raw.rejects ADD COLUMN IF NOT EXISTS landed_record VARCHAR")
     con.execute(LOAD_LOG_DDL)
     columns = {c.name: SQL_TYPES[c.type] for c in entity.columns} | LINEAGE_COLUMNS
     ddl = ", ".join(f"{quote_identifier(c)} {t}" for c, t in columns.items())
@@ -182,7 +185,7 @@ def load_partitions(
             SELECT {name}, _dt, source_file, line_number, violations[1].column_name,
                 violations[1].raw_value,
                 array_to_string(list_transform(violations, v -> v.reason), '; '),
-                raw_record, ?
+                raw_record, ?, landed_record
             FROM validated WHERE len(violations) > 0""",
             [loaded_at],
         )

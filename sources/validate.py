@@ -96,9 +96,16 @@ def validated_select(entity: Entity) -> str:
     typed_list = ",\n        ".join(
         f"{expr} AS {quote_identifier(name)}" for name, expr in typed.items()
     )
+    # The contract columns as landed (after any vendor mapping), kept for rejected rows only: the
+    # quality gates count their missing keys and disallowed values from it.
+    landed_record = ", ".join(
+        f"{quote_identifier(name)} := landed_text.{quote_identifier(name)}" for name in typed
+    )
     return f"""SELECT
         {typed_list},
         _extra, source_file, line_number, _dt, raw_record,
         CASE WHEN structural_error IS NOT NULL THEN {structural}
-            ELSE list_filter([{", ".join(checks)}], v -> v IS NOT NULL) END AS violations
+            ELSE list_filter([{", ".join(checks)}], v -> v IS NOT NULL) END AS violations,
+        CASE WHEN structural_error IS NULL AND len(violations) > 0
+            THEN CAST(to_json(struct_pack({landed_record})) AS VARCHAR) END AS landed_record
     FROM landed_text"""

@@ -194,4 +194,5 @@ def run(settings: Settings, progress: bool = True) -> dict:
     truth.write_identity(settings.out, state)
     manifest = truth.manifest(state, writers, targets)
     truth.write_manifest(settings.out, manifest)
+    truth.write_acknowledgements(settings.out, manifest)
     return manifest

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import yaml
 
 from . import names
 from .behaviour import NEVER, Plan
@@ -192,4 +193,46 @@ def write_manifest(out: Path, manifest: dict) -> None:
     (out / "truth").mkdir(parents=True, exist_ok=True)
     (out / "truth" / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    )
+
+
+# Kinds of injected messiness that the quality gates block on (the others are quarantined
+# with a warning, or deduplicated).
+BLOCKING_KINDS = ("missing_key", "invalid_value")
+
+
+def acknowledgements(manifest: dict) -> dict:
+    """What a data engineer who reviewed this sample would acknowledge: its missing day (the
+    vendor's outage) and its rows with a missing key or a disallowed value, already quarantined.
+    `make demo` passes this file to the quality gates (CADENCE_ACKNOWLEDGEMENTS)."""
+    found = []
+    missing = manifest.get("missing_day")
+    if missing:
+        found.append(
+            {
+                "check": "gaps",
+                "entity": f"{missing['source']}/{missing['entity']}",
+                "dates": [missing["dt"]],
+                "note": "sample: the generator's simulated outage; this day will never arrive",
+            }
+        )
+    for entity, kinds in manifest["messiness"].items():
+        rows = sum(kinds.get(kind, 0) for kind in BLOCKING_KINDS)
+        if rows:
+            found.append(
+                {
+                    "check": "contract",
+                    "entity": entity,
+                    "rows": rows,
+                    "note": "sample: the generator's malformed rows (missing keys, disallowed "
+                    "values), quarantined in raw.rejects; at most this many per rule",
+                }
+            )
+    return {"acknowledgements": found}
+
+
+def write_acknowledgements(out: Path, manifest: dict) -> None:
+    text = yaml.safe_dump(acknowledgements(manifest), sort_keys=False, allow_unicode=True)
+    (out / "acknowledgements.yml").write_text(
+        "# Known problems of this generated sample, acknowledged for the quality gates.\n" + text
     )

@@ -1,0 +1,149 @@
+"""The quality configuration (expectations/quality.yml) and the acknowledged known problems."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from sources.contract import entities
+
+QUALITY_FILE = Path(__file__).with_name("quality.yml")
+
+
+class QualityConfigError(ValueError):
+    """quality.yml or an acknowledgements file is inconsistent; the message names the file."""
+
+
+@dataclass(frozen=True)
+class EntityRules:
+    event_time: str
+    lateness_days: int | None
+    # column -> "<entity>.<column>" it should refer to (warned about, not blocking)
+    references: dict[str, str]
+    # at least one of these should be present for a row to reach a person (warned about)
+    contact_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VolumeRules:
+    trailing_weeks: int
+    min_history_days: int
+    min_median_rows: int
+    min_ratio: float
+    max_ratio: float
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    check: str
+    entity: str
+    note: str
+    source_file: str
+    expectation: str | None = None
+    dates: frozenset[dt.date] = frozenset()
+    rows: int | None = None
+
+    def covers(self, entity: str, check: str, expectation: str) -> bool:
+        return (
+            self.entity == entity
+            and self.check == check
+            and self.expectation in (None, expectation)
+        )
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    entities: dict[str, EntityRules]
+    volume: VolumeRules
+    acknowledgements: tuple[Acknowledgement, ...]
+
+    def acknowledged_dates(self, entity: str, check: str, expectation: str) -> set[dt.date]:
+        return {
+            day
+            for ack in self.acknowledgements
+            if ack.covers(entity, check, expectation)
+            for day in ack.dates
+        }
+
+    def acknowledged_rows(self, entity: str, check: str, expectation: str) -> int:
+        return sum(
+            ack.rows or 0 for ack in self.acknowledgements if ack.covers(entity, check, expectation)
+        )
+
+
+def _acknowledgements(doc: dict, path: Path) -> list[Acknowledgement]:
+    found = []
+    for i, item in enumerate(doc.get("acknowledgements") or [], start=1):
+        where = f"{path}: acknowledgement {i}"
+        missing = {"check", "entity", "note"} - set(item)
+        if missing:
+            raise QualityConfigError(f"{where} lacks {', '.join(sorted(missing))}")
+        if item["entity"] not in entities():
+            raise QualityConfigError(f"{where}: unknown entity {item['entity']!r}")
+        if not item.get("dates") and item.get("rows") is None:
+            raise QualityConfigError(f"{where}: give the acknowledged `dates` or `rows`")
+        try:
+            dates = frozenset(
+                d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))
+                for d in item.get("dates") or []
+            )
+        except ValueError as error:
+            raise QualityConfigError(f"{where}: {error}") from error
+        found.append(
+            Acknowledgement(
+                check=item["check"],
+                entity=item["entity"],
+                note=str(item["note"]),
+                source_file=str(path),
+                expectation=item.get("expectation"),
+                dates=dates,
+                rows=item.get("rows"),
+            )
+        )
+    return found
+
+
+def _read(path: Path) -> dict:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise QualityConfigError(f"{path}: {error}") from error
+
+
+def acknowledgements_file() -> Path | None:
+    configured = os.environ.get("CADENCE_ACKNOWLEDGEMENTS")
+    return Path(configured) if configured else None
+
+
+def load_quality_config(
+    path: Path = QUALITY_FILE, extra_acknowledgements: Path | None = None
+) -> QualityConfig:
+    doc = _read(path)
+    rules = {}
+    for name in entities():
+        spec = (doc.get("entities") or {}).get(name)
+        if spec is None or "event_time" not in spec:
+            raise QualityConfigError(f"{path}: entities.{name}.event_time is missing")
+        if spec["event_time"] not in entities()[name].column_names:
+            raise QualityConfigError(
+                f"{path}: entities.{name}.event_time {spec['event_time']!r} is not a column"
+            )
+        rules[name] = EntityRules(
+            spec["event_time"],
+            spec.get("lateness_days"),
+            dict(spec.get("references") or {}),
+            tuple(spec.get("contact_columns") or ()),
+        )
+    acknowledgements = _acknowledgements(doc, path)
+    if extra_acknowledgements is not None:
+        if not extra_acknowledgements.is_file():
+            raise QualityConfigError(
+                f"{extra_acknowledgements}: no such acknowledgements file "
+                "(set by CADENCE_ACKNOWLEDGEMENTS)"
+            )
+        acknowledgements += _acknowledgements(_read(extra_acknowledgements), extra_acknowledgements)
+    return QualityConfig(rules, VolumeRules(**doc["volume"]), tuple(acknowledgements))

@@ -1,0 +1,180 @@
+"""The expectation suites, as code: built from the landing contract and quality.yml.
+
+Each expectation carries, in its meta, the Dagster check it belongs to and a stable rule name
+(`required:customer_id`) that acknowledgements refer to. Checks named in BLOCKING stop
+publishing; the others warn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from expectations.config import EntityRules, VolumeRules
+from expectations.frames import reference_column, value_column
+from sources.contract import Entity
+
+BLOCKING = {
+    "contract": "landed rows meet the contract: keys and required values present, values in "
+    "their allowed sets and ranges, no key with conflicting copies in a delivery, no time after "
+    "its delivery day",
+    "gaps": "a daily source delivered every day (a header-only file counts as a quiet day)",
+}
+WARNING = {
+    "duplicates": "exact copies within a delivery and re-deliveries of rows loaded before "
+    "(deduplicated in staging)",
+    "lateness": "rows delivered later than the configured lateness after they happened",
+    "referential": "rows pointing at unknown CRM customers, orders with neither email nor phone",
+    "volume": "a day's row count within a band around the median of the same weekday",
+    "quarantine": "rows kept out of the raw tables by the contract (unparseable values, "
+    "broken lines), by reason",
+}
+CHECKS = {**BLOCKING, **WARNING}
+
+
+@dataclass(frozen=True)
+class Rule:
+    check: str
+    name: str
+    description: str
+    expectation_type: str  # the GX class name, e.g. ExpectColumnValuesToNotBeNull
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def column(self) -> str | None:
+        return self.kwargs.get("column")
+
+    def build(self):
+        import great_expectations.expectations as gxe  # ~6 s: only when validating
+
+        return getattr(gxe, self.expectation_type)(
+            **self.kwargs, meta={"check": self.check, "rule": self.name}
+        )
+
+
+def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
+    """Rules over each landed row of a partition."""
+    found = []
+    for column in entity.columns:
+        if column.required:
+            found.append(
+                Rule(
+                    "contract",
+                    f"required:{column.name}",
+                    f"{column.name} is present",
+                    "ExpectColumnValuesToNotBeNull",
+                    {"column": column.name},
+                )
+            )
+        if column.allowed:
+            found.append(
+                Rule(
+                    "contract",
+                    f"allowed:{column.name}",
+                    f"{column.name} is one of {', '.join(column.allowed)}",
+                    "ExpectColumnValuesToBeInSet",
+                    {"column": column.name, "value_set": [a.lower() for a in column.allowed]},
+                )
+            )
+        if column.value_range:
+            low, high = column.value_range
+            found.append(
+                Rule(
+                    "contract",
+                    f"range:{column.name}",
+                    f"{column.name} is within [{low}, {high}]",
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": value_column(column), "min_value": low, "max_value": high},
+                )
+            )
+    found += [
+        Rule(
+            "contract",
+            "key:no_conflicting_copies",
+            f"no {entity.key} arrives twice in one delivery with different content",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "has_conflicting_copy", "value_set": [False]},
+        ),
+        Rule(
+            "contract",
+            "time:not_after_delivery",
+            f"{rules.event_time} is not after the delivery day",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "days_late", "min_value": 0},
+        ),
+        Rule(
+            "duplicates",
+            "key:no_exact_copies",
+            "no exact copy of a row within a delivery (count: surplus copies)",
+            "ExpectColumnValuesToBeBetween",
+            {"column": "copy_number", "max_value": 1},
+        ),
+        Rule(
+            "duplicates",
+            "key:not_delivered_before",
+            "no row already delivered, unchanged, on an earlier day",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "delivered_earlier", "value_set": [False]},
+        ),
+    ]
+    if rules.lateness_days is not None:
+        found.append(
+            Rule(
+                "lateness",
+                "time:within_lateness",
+                f"{rules.event_time} at most {rules.lateness_days} days before the delivery day",
+                "ExpectColumnValuesToBeBetween",
+                {"column": "days_late", "max_value": rules.lateness_days},
+            )
+        )
+    for column, target in rules.references.items():
+        found.append(
+            Rule(
+                "referential",
+                f"reference:{column}",
+                f"{column} exists in {target}",
+                "ExpectColumnValuesToBeInSet",
+                {"column": reference_column(column), "value_set": [True]},
+            )
+        )
+    if rules.contact_columns:
+        found.append(
+            Rule(
+                "referential",
+                "contact:any",
+                f"at least one of {', '.join(rules.contact_columns)} is present",
+                "ExpectColumnValuesToBeInSet",
+                {"column": "has_contact", "value_set": [True]},
+            )
+        )
+    return found
+
+
+def partition_rules(entity: Entity, volume: VolumeRules) -> list[Rule]:
+    """Rules over the entity's days."""
+    found = []
+    if entity.expected_cadence == "daily":
+        found.append(
+            Rule(
+                "gaps",
+                "gaps:every_day_landed",
+                "a partition landed for every day",
+                "ExpectColumnValuesToBeInSet",
+                {"column": "landed", "value_set": [True]},
+            )
+        )
+    found.append(
+        Rule(
+            "volume",
+            "volume:within_band",
+            f"rows within {volume.min_ratio}x-{volume.max_ratio}x the median of the same "
+            f"weekday over the previous {volume.trailing_weeks} weeks",
+            "ExpectColumnValuesToBeBetween",
+            {
+                "column": "volume_ratio",
+                "min_value": volume.min_ratio,
+                "max_value": volume.max_ratio,
+            },
+        )
+    )
+    return found

@@ -1,0 +1,234 @@
+"""Run the suites with great-expectations' pandas engine and turn the results into check outcomes.
+
+GX's SQL engine cannot validate DuckDB (it reads results after closing the connection), so the
+frames are pandas, built by expectations.frames. An expectation that raised is an error of the
+validation itself, never a failed expectation: it raises ExpectationRaisedError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from expectations.config import QualityConfig
+from expectations.frames import build_row_frames, partition_frame, row_frames
+from expectations.suites import BLOCKING, Rule, partition_rules, row_rules
+from sources.contract import Entity
+
+SAMPLES = 10
+
+
+class ExpectationRaisedError(RuntimeError):
+    """An expectation could not be evaluated; its result says nothing about the data."""
+
+
+@dataclass
+class RuleOutcome:
+    entity: str
+    rule: Rule
+    evaluated: int = 0
+    unexpected: int = 0
+    samples: list[str] = field(default_factory=list)
+    dates: set[dt.date] = field(default_factory=set)
+    acknowledged: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.unexpected > 0
+
+
+@dataclass
+class CheckOutcome:
+    entity: str
+    check: str
+    rules: list[RuleOutcome]
+    counts: dict[str, int] = field(default_factory=dict)  # for checks without rules
+
+    @property
+    def failures(self) -> list[RuleOutcome]:
+        return [r for r in self.rules if r.failed]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not any(self.counts.values())
+
+    @property
+    def blocks(self) -> bool:
+        """A blocking check with a failure nobody acknowledged."""
+        return self.check in BLOCKING and any(not r.acknowledged for r in self.failures)
+
+    @property
+    def unexpected(self) -> int:
+        return sum(r.unexpected for r in self.rules) + sum(self.counts.values())
+
+
+class GxSession:
+    """One ephemeral GX context for a run: suites, validations and the Data Docs site."""
+
+    def __init__(self, docs_dir: Path | None):
+        import great_expectations as gx  # ~6 s: only when validating
+
+        self._gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = {"globally": False}
+        self.docs_dir = docs_dir
+        if docs_dir is not None:
+            self.context.add_data_docs_site(
+                "cadence",
+                {
+                    "class_name": "SiteBuilder",
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(docs_dir),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+        self.source = self.context.data_sources.add_pandas("landed")
+        self._definitions = {}
+
+    def _definition(self, suite_name: str, rules: list[Rule]):
+        if suite_name not in self._definitions:
+            gx = self._gx
+            suite = self.context.suites.add(gx.ExpectationSuite(name=suite_name))
+            for rule in rules:
+                suite.add_expectation(rule.build())
+            batch = self.source.add_dataframe_asset(
+                suite_name
+            ).add_batch_definition_whole_dataframe("frame")
+            self._definitions[suite_name] = self.context.validation_definitions.add(
+                gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+            )
+        return self._definitions[suite_name]
+
+    def validate(self, suite_name: str, rules: list[Rule], frame: pd.DataFrame, complete: bool):
+        """(rule, GX result) for every rule; raises when an expectation raised."""
+        result_format = {
+            "result_format": "COMPLETE" if complete else "SUMMARY",
+            "partial_unexpected_count": SAMPLES,
+        }
+        validation = self._definition(suite_name, rules).run(
+            batch_parameters={"dataframe": frame}, result_format=result_format
+        )
+        by_name = {rule.name: rule for rule in rules}
+        outcomes = []
+        for result in validation.results:
+            rule = by_name[result.expectation_config.meta["rule"]]
+            message = raised_exception(result.exception_info)
+            if message is not None:
+                raise ExpectationRaisedError(
+                    f"suite {suite_name}: expectation {rule.name} ({rule.expectation_type} on "
+                    f"{rule.column}) raised: {message}"
+                )
+            outcomes.append((rule, result.result))
+        return outcomes
+
+    def build_docs(self) -> Path | None:
+        if self.docs_dir is None:
+            return None
+        shutil.rmtree(self.docs_dir, ignore_errors=True)
+        self.context.build_data_docs()
+        return self.docs_dir / "index.html"
+
+
+def raised_exception(info) -> str | None:
+    """GX reports an exception either as one dict or as a dict per metric that raised."""
+    if not info:
+        return None
+    if "raised_exception" in info:
+        return (
+            info.get("exception_message") or "unknown error" if info["raised_exception"] else None
+        )
+    for per_metric in info.values():
+        if isinstance(per_metric, dict) and per_metric.get("raised_exception"):
+            return per_metric.get("exception_message") or "unknown error"
+    return None
+
+
+def _row_sample(frame: pd.DataFrame, index, column: str | None) -> str:
+    row = frame.loc[index]
+    value = f" {column}={row[column]}" if column in frame.columns else ""
+    state = " (quarantined)" if row["quarantined"] else ""
+    return f"{row['source_file']}:{row['line_number']}{value}{state}"
+
+
+def validate_entity(
+    session: GxSession,
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    config: QualityConfig,
+    days: list[dt.date],
+) -> list[CheckOutcome]:
+    rules = config.entities[entity.qualified_name]
+    outcomes: dict[str, RuleOutcome] = {}
+
+    row_suite = row_rules(entity, rules)
+    for rule in row_suite:
+        outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule)
+    build_row_frames(con, entity, rules, days)
+    for frame in row_frames(con):
+        for rule, result in session.validate(f"{entity.table_name}.rows", row_suite, frame, False):
+            outcome = outcomes[rule.name]
+            outcome.evaluated += result.get("element_count", len(frame))
+            outcome.unexpected += result.get("unexpected_count") or 0
+            for index in result.get("partial_unexpected_index_list") or []:
+                if len(outcome.samples) < SAMPLES:
+                    outcome.samples.append(_row_sample(frame, index, rule.column))
+    con.execute("DROP TABLE IF EXISTS quality_rows")
+
+    partition_suite = partition_rules(entity, config.volume)
+    frame = partition_frame(con, entity, config.volume, days)
+    if len(frame):
+        suite = f"{entity.table_name}.partitions"
+        for rule, result in session.validate(suite, partition_suite, frame, True):
+            outcome = outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule, len(frame))
+            outcome.unexpected = result.get("unexpected_count") or 0
+            outcome.dates = {
+                pd.Timestamp(frame.loc[i, "_dt"]).date() for i in result["unexpected_index_list"]
+            }
+            outcome.samples = [_day_sample(frame, i) for i in result["unexpected_index_list"]]
+    _acknowledge(outcomes.values(), config)
+
+    by_check: dict[str, list[RuleOutcome]] = {}
+    for outcome in outcomes.values():
+        by_check.setdefault(outcome.rule.check, []).append(outcome)
+    checks = [CheckOutcome(entity.qualified_name, c, r) for c, r in by_check.items()]
+    checks.append(quarantine_outcome(con, entity, days))
+    return checks
+
+
+def _day_sample(frame: pd.DataFrame, index) -> str:
+    row = frame.loc[index]
+    day = pd.Timestamp(row["_dt"]).date().isoformat()
+    if not row["landed"]:
+        return f"{day}: no partition"
+    return f"{day}: {row['data_rows']:.0f} rows vs median {row['trailing_median']:.0f}"
+
+
+def _acknowledge(outcomes, config: QualityConfig) -> None:
+    for outcome in outcomes:
+        if not outcome.failed:
+            continue
+        key = (outcome.entity, outcome.rule.check, outcome.rule.name)
+        if outcome.dates:
+            outcome.acknowledged = outcome.dates <= config.acknowledged_dates(*key)
+        else:
+            outcome.acknowledged = outcome.unexpected <= config.acknowledged_rows(*key)
+
+
+def quarantine_outcome(
+    con: duckdb.DuckDBPyConnection, entity: Entity, days: list[dt.date]
+) -> CheckOutcome:
+    """Rows of the run's days kept out of the raw table, by reason (from `raw.rejects`)."""
+    counts = con.execute(
+        """SELECT reason, count(*) FROM raw.rejects
+        WHERE entity = ? AND _dt IN (SELECT day FROM run_days)
+        GROUP BY reason ORDER BY count(*) DESC, reason""",
+        [entity.qualified_name],
+    ).fetchall()
+    return CheckOutcome(entity.qualified_name, "quarantine", [], dict(counts))

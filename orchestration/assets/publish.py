@@ -1,0 +1,92 @@
+"""Write-audit-publish: the marts reach readers only from a run whose every check passed.
+
+The published files are separate from the warehouse, so a BI tool holding them open never
+blocks a run and never sees a half-written state (orchestration/publishing/versions.py).
+"""
+
+import datetime as dt
+import shutil
+
+import dagster as dg
+
+from orchestration.as_of import resolve_as_of
+from orchestration.assets.dbt import dbt_models
+from orchestration.project import dbt_project
+from orchestration.publishing.build import build_version, new_version_name
+from orchestration.publishing.gate import audit_problems, check_tally
+from orchestration.publishing.masking import marts_from_manifest
+from orchestration.publishing.versions import (
+    finish_version,
+    prune,
+    start_version,
+    switch_to,
+)
+from orchestration.resources import PublishedMarts, Warehouse, duckdb_memory_limit
+
+MART_KEYS = [spec.key for spec in dbt_models.specs if spec.group_name == "marts"]
+
+
+@dg.asset(
+    key=["published", "marts"],
+    group_name="published",
+    deps=MART_KEYS,
+    kinds={"duckdb", "parquet"},
+    description="The marts for readers, $CADENCE_HOME/published: masked cadence.duckdb (schema "
+    "marts) and parquet/, unmasked cadence_restricted.duckdb; only from a run whose checks all "
+    "passed. Earlier versions are kept for `make rollback`.",
+)
+def published_marts(
+    context: dg.AssetExecutionContext, duckdb: Warehouse, published: PublishedMarts
+):
+    problems = audit_problems(context.instance, context.run.run_id)
+    if problems:
+        raise dg.Failure(
+            description="nothing published: " + "; ".join(problems),
+            metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems))},
+        )
+    with duckdb.get_connection() as con:
+        as_of = resolve_as_of(con)
+    version = new_version_name(context.run.run_id)
+    publication = {
+        "version": version,
+        "run_id": context.run.run_id,
+        "as_of_date": as_of.isoformat(),
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "checks": check_tally(context.instance, context.run.run_id),
+    }
+    building = start_version(published.path, version)
+    try:
+        manifest = build_version(
+            building,
+            duckdb.path,
+            marts_from_manifest(dbt_project.manifest_path),
+            publication,
+            {"memory_limit": duckdb_memory_limit(), "temp_directory": str(duckdb.spill_dir)},
+        )
+    except Exception:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    finish_version(building)
+    switch_to(published.path, version)
+    removed = prune(published.path, published.versions_to_keep)
+    context.log.info(f"published version {version} to {published.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "version": version,
+            "as_of_date": as_of.isoformat(),
+            "published_file": dg.MetadataValue.path(str(published.path / "cadence.duckdb")),
+            "restricted_file": dg.MetadataValue.path(
+                str(published.path / "cadence_restricted.duckdb")
+            ),
+            "parquet_dir": dg.MetadataValue.path(str(published.path / "parquet")),
+            "rows": dg.MetadataValue.json({t: v["rows"] for t, v in manifest["tables"].items()}),
+            "masked_columns": dg.MetadataValue.json(
+                {
+                    t: v["masked_columns"]
+                    for t, v in manifest["tables"].items()
+                    if v["masked_columns"]
+                }
+            ),
+            "versions_removed": len(removed),
+        }
+    )

@@ -1,0 +1,91 @@
+"""Every check of a run with its result and counts, for the terminal and for
+$CADENCE_HOME/reports/run_summary.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    asset: str
+    check: str
+    status: str  # passed, warning, error
+    count: int | None
+    detail: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.asset}:{self.check}"
+
+
+def _count(metadata: dict) -> int | None:
+    for key in ("unexpected_count", "dagster_dbt/failed_row_count"):
+        if key in metadata:
+            return int(metadata[key].value)
+    return None
+
+
+def check_lines(result: dg.ExecuteInProcessResult) -> list[CheckLine]:
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            status = "passed"
+        elif evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            status = "error"
+        else:
+            status = "warning"
+        failed = evaluation.metadata.get("failed_rules")
+        acknowledged = evaluation.metadata.get("acknowledged")
+        detail = failed.value if failed is not None and not evaluation.passed else ""
+        if acknowledged is not None and acknowledged.value:
+            detail += " (acknowledged)"
+        lines.append(
+            CheckLine(
+                evaluation.asset_key.to_user_string(),
+                evaluation.check_name,
+                status,
+                _count(evaluation.metadata),
+                detail,
+            )
+        )
+    order = {"error": 0, "warning": 1, "passed": 2}
+    return sorted(lines, key=lambda c: (order[c.status], c.asset, c.check))
+
+
+def render_checks(lines: list[CheckLine]) -> str:
+    tally = {s: sum(c.status == s for c in lines) for s in ("passed", "warning", "error")}
+    out = [
+        f"Checks: {len(lines)} ({tally['passed']} passed, {tally['warning']} warnings, "
+        f"{tally['error']} errors)"
+    ]
+    for line in lines:
+        count = "" if line.count is None else f"{line.count:>9,}"
+        out.append(f"  {line.status:<8} {count:>9}  {line.name}  {line.detail}".rstrip())
+    return "\n".join(out)
+
+
+def write_report(path: Path, lines: list[CheckLine], header: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        f"| {c.status} | `{c.asset}` | {c.check} | {'' if c.count is None else c.count} | "
+        f"{c.detail} |"
+        for c in lines
+    ]
+    path.write_text(
+        "\n".join(
+            [
+                "# Cadence run summary",
+                "",
+                *header,
+                "",
+                "| result | asset | check | count | detail |",
+                "|---|---|---|---|---|",
+                *rows,
+                "",
+            ]
+        )
+    )
