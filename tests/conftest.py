@@ -15,9 +15,12 @@ import duckdb
 import pytest
 
 from orchestration.project import DBT_PROJECT_DIR
-from orchestration.resources import LandingZone, Warehouse
+from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
 from orchestration.runner import run_everything
 from sources.generator.cli import main as generate
+
+# Each test names the acknowledgements it runs with; none leak in from the caller's environment.
+os.environ.pop("CADENCE_ACKNOWLEDGEMENTS", None)
 
 # Long enough for the cadence marts (a 90-day baseline before the last 30 days) to see the
 # generator's decliners in the middle of their decline.
@@ -41,7 +44,11 @@ class Pipeline:
         return duckdb.connect(str(self.warehouse), read_only=True)
 
     def run(self) -> dg.ExecuteInProcessResult:
-        return materialize(self.instance, self.home, self.landing)
+        return materialize(self.instance, self.home, self.landing, self.acknowledgements)
+
+    @property
+    def acknowledgements(self) -> Path:
+        return self.landing.parent / "acknowledgements.yml"
 
     def dbt_on_copy(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
         """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched."""
@@ -64,7 +71,9 @@ class Pipeline:
         )
 
 
-def materialize(instance, home: Path, landing: Path) -> dg.ExecuteInProcessResult:
+def materialize(
+    instance, home: Path, landing: Path, acknowledgements: Path | None = None
+) -> dg.ExecuteInProcessResult:
     os.environ["CADENCE_HOME"] = str(home)
     return run_everything(
         instance,
@@ -72,6 +81,10 @@ def materialize(instance, home: Path, landing: Path) -> dg.ExecuteInProcessResul
         resources={
             "duckdb": Warehouse(home=str(home)),
             "landing": LandingZone(landing_dir=str(landing)),
+            "quality": QualityGates(
+                home=str(home), acknowledgements=str(acknowledgements) if acknowledgements else None
+            ),
+            "published": PublishedMarts(home=str(home)),
         },
     )
 
@@ -87,6 +100,6 @@ def sample(tmp_path_factory) -> Path:
 def pipeline(sample, tmp_path_factory) -> Pipeline:
     home = tmp_path_factory.mktemp("home")
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize(instance, home, sample / "landing")
+    result = materialize(instance, home, sample / "landing", sample / "acknowledgements.yml")
     manifest = json.loads((sample / "truth" / "manifest.json").read_text())
     return Pipeline(home, sample / "landing", sample / "truth", manifest, instance, result)

@@ -15,17 +15,59 @@ def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckE
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
 
+def check_of(result: dg.ExecuteInProcessResult, asset: str, check: str) -> dg.AssetCheckEvaluation:
+    return next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == asset and e.check_name == check
+    )
+
+
 def failed_rows(evaluation: dg.AssetCheckEvaluation) -> int:
     return evaluation.metadata["dagster_dbt/failed_row_count"].value
 
 
 def test_run_succeeds_with_every_check_evaluated(pipeline):
     assert pipeline.first_run.success
-    checks = check_results(pipeline.first_run)
-    errors = [n for n, e in checks.items() if not e.passed and e.severity.value == "ERROR"]
+    evaluations = pipeline.first_run.get_asset_check_evaluations()
+    errors = [e.check_name for e in evaluations if not e.passed and e.severity.value == "ERROR"]
     assert errors == []
+    checks = check_results(pipeline.first_run)
     assert "crm__activities_exact_duplicates" in checks
     assert "unique_dim_customer_customer_key" in checks
+
+
+def test_landed_data_checks_count_exactly_what_the_generator_injected(pipeline):
+    """The sample's missing keys and disallowed values fail the contract (acknowledged by the
+    sample's file, so the run publishes), its outage day fails the gap check (acknowledged), and
+    its re-deliveries and guest checkouts warn, each with the manifest's exact count."""
+    run, manifest = pipeline.first_run, pipeline.manifest
+    for entity, kinds in manifest["messiness"].items():
+        contract = check_of(run, f"raw/{entity.replace('/', '__')}", "contract")
+        blocked = kinds.get("missing_key", 0) + kinds.get("invalid_value", 0)
+        assert contract.metadata["unexpected_count"].value == blocked, entity
+        assert contract.passed == (blocked == 0)
+        assert contract.severity == dg.AssetCheckSeverity.WARN
+    gaps = check_of(run, "raw/email__events", "gaps")
+    assert (gaps.passed, gaps.metadata["acknowledged"].value) == (False, True)
+    assert gaps.metadata["unexpected_count"].value == 1
+    delivery = manifest["delivery"]
+    duplicates = check_of(run, "raw/email__events", "duplicates")
+    assert duplicates.metadata["unexpected_count"].value == (
+        delivery["email/events"]["duplicate_same_partition"]
+        + delivery["email/events"]["duplicate_next_partition"]
+    )
+    resent = check_of(run, "raw/crm__activities", "duplicates")
+    assert (
+        resent.metadata["unexpected_count"].value == delivery["crm/activities"]["resent_file_rows"]
+    )
+    guests = check_of(run, "raw/orders__orders", "referential")
+    assert (
+        guests.metadata["unexpected_count"].value
+        == (manifest["identity"]["orders/orders"]["guest_checkout_rows"])
+    )
+    assert (pipeline.home / "published" / "cadence.duckdb").is_file()
+    assert (pipeline.home / "reports" / "data_docs" / "index.html").is_file()
 
 
 def test_conservation_every_data_row_is_loaded_or_rejected(pipeline):
@@ -185,7 +227,8 @@ def test_unconverged_stitching_fails_the_build_loudly(pipeline, tmp_path):
 
 def test_conflicting_copies_in_one_delivery_fail_the_run(tmp_path):
     """The same event_id with different content in one delivery is an error; two versions of a
-    CRM customer in one delivery, told apart by updated_at, are history and pass."""
+    CRM customer in one delivery, told apart by updated_at, are history and pass. Even when the
+    landed-data gate is told to let the conflict through, staging's own test stops publishing."""
     landing = tmp_path / "landing"
     day = "2026-06-01"
     event = {
@@ -206,12 +249,23 @@ def test_conflicting_copies_in_one_delivery_fail_the_run(tmp_path):
         CUSTOMER_HEADER,
         [customer("C1"), customer("C1", owner_rep="R2", updated_at="2026-06-01 11:00:00")],
     )
+    acknowledged = tmp_path / "acknowledged.yml"
+    acknowledged.write_text(
+        "acknowledgements:\n"
+        "  - {check: contract, entity: email/events, expectation: key:no_conflicting_copies,\n"
+        "     rows: 2, note: test}\n"
+    )
 
-    result = materialize(dg.DagsterInstance.ephemeral(), tmp_path, landing)
+    result = materialize(dg.DagsterInstance.ephemeral(), tmp_path, landing, acknowledged)
 
     assert not result.success
-    checks = check_results(result)
-    conflict = checks["email__events_conflicting_duplicates"]
+    gate = check_of(result, "raw/email__events", "contract")
+    assert (gate.passed, gate.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert gate.metadata["failed_rules"].value == "key:no_conflicting_copies"
+    assert gate.metadata["unexpected_count"].value == 2
+    assert check_of(result, "raw/crm__customers", "contract").passed
+    conflict = check_of(result, "raw/email__events", "email__events_conflicting_duplicates")
     assert (conflict.passed, conflict.severity) == (False, dg.AssetCheckSeverity.ERROR)
     assert failed_rows(conflict) == 1
-    assert checks["crm__customers_conflicting_duplicates"].passed
+    assert check_of(result, "raw/crm__customers", "crm__customers_conflicting_duplicates").passed
+    assert not (tmp_path / "published" / "cadence.duckdb").exists()

@@ -1,5 +1,8 @@
 -- mart_channel_effectiveness counts every resolved touch up to the as-of date once, and its
 -- responses equal the touches flagged responded (returns a row per mismatch).
+-- Surfaces in Dagster as a check of mart_channel_effectiveness (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_channel_effectiveness'}}}) }}
+
 with mart as (
     select
         sum(touches) as touches,

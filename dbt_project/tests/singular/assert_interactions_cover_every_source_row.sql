@@ -1,5 +1,8 @@
 -- No fan-out or loss between layers: every staged activity and order is one interaction, and
 -- every email message one email_message row (returns a row per mismatch).
+-- Surfaces in Dagster as a check of fct_interactions (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_interactions'}}}) }}
+
 with expected as (
     select
         'activity' as interaction_type,

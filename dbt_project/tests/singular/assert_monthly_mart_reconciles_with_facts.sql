@@ -1,5 +1,8 @@
 -- Touches, responses and customer-initiated interactions in mart_customer_monthly sum to
 -- fct_interactions, and its orders and revenue to fct_orders (returns the totals on mismatch).
+-- Surfaces in Dagster as a check of mart_customer_monthly (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_customer_monthly'}}}) }}
+
 with monthly as (
     select
         sum(touches) as touches,
