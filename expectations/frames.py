@@ -149,6 +149,11 @@ def _fetch(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> pd.DataFrame:
     ).df()
 
 
+def _expected_day(cadence: str) -> str:
+    """Whether a partition is due on `_dt` (days not due are left out of the gap check)."""
+    return {"daily": "TRUE", "weekdays": "isodow(_dt) <= 5", "none": "FALSE"}[cadence]
+
+
 def partition_frame(
     con: duckdb.DuckDBPyConnection, entity: Entity, volume: VolumeRules, days: list[dt.date]
 ) -> pd.DataFrame:
@@ -188,6 +193,8 @@ def partition_frame(
             )
         )
         SELECT _dt, landed, data_rows, trailing_median,
+            CASE WHEN {_expected_day(entity.expected_cadence)} THEN landed END
+                AS landed_when_expected,
             CASE WHEN _dt IN (SELECT day FROM run_days) AND landed
                     AND history_days >= {int(volume.min_history_days)}
                     AND trailing_median >= {int(volume.min_median_rows)}

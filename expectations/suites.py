@@ -153,14 +153,14 @@ def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
 def partition_rules(entity: Entity, volume: VolumeRules) -> list[Rule]:
     """Rules over the entity's days."""
     found = []
-    if entity.expected_cadence == "daily":
+    if entity.expected_cadence != "none":
         found.append(
             Rule(
                 "gaps",
                 "gaps:every_day_landed",
-                "a partition landed for every day",
+                f"a partition landed for every expected day ({entity.expected_cadence})",
                 "ExpectColumnValuesToBeInSet",
-                {"column": "landed", "value_set": [True]},
+                {"column": "landed_when_expected", "value_set": [True]},
             )
         )
     found.append(

@@ -11,6 +11,9 @@ import yaml
 CONTRACT_DIR = Path(__file__).parent
 COLUMN_TYPES = {"string", "integer", "decimal", "timestamp"}
 FILE_FORMATS = {"csv", "jsonl", "parquet"}
+# Which days a source must deliver a partition for (a quiet day is a header-only file):
+# every day, Monday to Friday, or no expectation (the gap check is off).
+CADENCES = {"daily", "weekdays", "none"}
 
 
 class ContractError(ValueError):
@@ -106,6 +109,8 @@ def _parse_source(path: Path) -> list[Entity]:
             expected_cadence=doc.get("expected_cadence", "daily"),
             latest_by=spec.get("latest_by"),
         )
+        if entity.expected_cadence not in CADENCES:
+            raise ContractError(f"{path.name}: expected_cadence must be one of {sorted(CADENCES)}")
         if entity.key not in entity.column_names:
             raise ContractError(f"{path.name} {name}: key {entity.key} is not a column")
         entities.append(entity)

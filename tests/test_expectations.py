@@ -1,0 +1,61 @@
+"""The quality configuration and the partition frame, without a pipeline run."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import duckdb
+import pytest
+
+from expectations.config import QualityConfigError, load_quality_config
+from expectations.frames import partition_frame
+from sources.contract import entities
+from sources.extract import LOAD_LOG_DDL
+
+EVENTS = entities()["email/events"]
+
+
+def test_an_acknowledgement_without_a_note_is_refused_naming_the_file(tmp_path):
+    extra = tmp_path / "ack.yml"
+    extra.write_text(
+        "acknowledgements:\n  - {check: gaps, entity: email/events, dates: [2026-06-01]}\n"
+    )
+    with pytest.raises(QualityConfigError, match=rf"{extra}: acknowledgement 1 lacks note"):
+        load_quality_config(extra_acknowledgements=extra)
+
+
+def test_acknowledged_dates_and_rows_add_up(tmp_path):
+    extra = tmp_path / "ack.yml"
+    extra.write_text(
+        "acknowledgements:\n"
+        "  - {check: gaps, entity: email/events, dates: [2026-06-01], note: outage}\n"
+        "  - {check: contract, entity: crm/activities, rows: 2, note: a}\n"
+        "  - {check: contract, entity: crm/activities, expectation: required:customer_id,"
+        " rows: 3, note: b}\n"
+    )
+    config = load_quality_config(extra_acknowledgements=extra)
+    gaps = ("email/events", "gaps", "gaps:every_day_landed")
+    assert config.acknowledged_dates(*gaps) == {dt.date(2026, 6, 1)}
+    assert config.acknowledged_rows("crm/activities", "contract", "required:customer_id") == 5
+    assert config.acknowledged_rows("crm/activities", "contract", "allowed:activity_type") == 2
+    assert config.acknowledged_rows("email/events", "contract", "required:event_id") == 0
+
+
+@pytest.mark.parametrize(
+    ("cadence", "due_but_missing"), [("daily", 2), ("weekdays", 0), ("none", 0)]
+)
+def test_only_due_days_count_as_gaps(cadence, due_but_missing):
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute(LOAD_LOG_DDL)
+    friday = dt.date(2026, 6, 5)
+    for offset, status in enumerate(["loaded", "missing_partition", "missing_partition", "loaded"]):
+        con.execute(
+            "INSERT INTO raw.load_log (entity, _dt, status, data_rows) VALUES (?, ?, ?, 10)",
+            [EVENTS.qualified_name, friday + dt.timedelta(days=offset), status],
+        )
+    entity = dataclasses.replace(EVENTS, expected_cadence=cadence)
+    frame = partition_frame(con, entity, load_quality_config().volume, [friday])
+    assert list(frame["landed"]) == [True, False, False, True]
+    assert (frame["landed_when_expected"] == False).sum() == due_but_missing  # noqa: E712
