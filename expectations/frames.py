@@ -2,9 +2,9 @@
 
 Row frames hold a run's landed rows of one entity: the rows loaded into `raw.<table>` and the
 rows quarantined in `raw.rejects` (as landed, from `landed_record`), so that a missing key or a
-disallowed value counts although extraction kept the row out of the raw table. Row-comparing
-facts (copies, first delivery, lateness, references) are computed once in SQL over the whole
-table; the frames are then fetched a bounded number of rows at a time.
+disallowed value counts although extraction kept the row out of the raw table. Facts that compare
+rows (copies within a delivery, keys delivered before, references) are aggregated once into small
+tables; the frames are then read a few whole days at a time, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -31,122 +31,182 @@ def reference_column(column: str) -> str:
     return f"{column}__known"
 
 
-def checked_columns(entity: Entity) -> list[Column]:
-    return [c for c in entity.columns if c.required or c.allowed]
-
-
-def ranged_columns(entity: Entity) -> list[Column]:
-    return [c for c in entity.columns if c.value_range]
-
-
 def key_columns(entity: Entity) -> list[str]:
     """A row's identity: versioned entities repeat their key once per version."""
     return [entity.key] + ([entity.latest_by] if entity.latest_by else [])
 
 
-def _text(expr: str, column: Column) -> str:
-    text = f"nullif(trim({expr}), '')"
-    return f"lower({text})" if column.allowed else text
-
-
 def _frame_values(entity: Entity, text_of) -> list[str]:
-    values = [
-        f"{_text(text_of(c), c)} AS {quote_identifier(c.name)}" for c in checked_columns(entity)
-    ]
-    values += [
-        f"try_cast(nullif(trim({text_of(c)}), '') AS DOUBLE) AS {quote_identifier(value_column(c))}"
-        for c in ranged_columns(entity)
-    ]
+    """Allowed-set columns as lower-case text; other required columns only as present (TRUE) or
+    missing (NULL); ranged columns as numbers. `text_of(column)` is the value as text."""
+    values = []
+    for column in entity.columns:
+        text = f"nullif(trim({text_of(column)}), '')"
+        name = quote_identifier(column.name)
+        if column.allowed:
+            values.append(f"lower({text}) AS {name}")
+        elif column.required:
+            values.append(f"CASE WHEN {text} IS NOT NULL THEN TRUE END AS {name}")
+        if column.value_range:
+            values.append(f"try_cast({text} AS DOUBLE) AS {quote_identifier(value_column(column))}")
     return values
 
 
-def build_row_frames(
-    con: duckdb.DuckDBPyConnection, entity: Entity, rules: EntityRules, days: list[dt.date]
-) -> None:
-    """Create the temp table `quality_rows` for `entity` over `days`."""
-    table = f"raw.{entity.table_name}"
+def _loaded_text(column: Column) -> str:
+    # Loaded values are typed and already valid text where it matters: skip the cast for strings.
+    name = f"t.{quote_identifier(column.name)}"
+    return name if column.type == "string" else f"CAST({name} AS VARCHAR)"
+
+
+def _days_table(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE run_days (day DATE PRIMARY KEY)")
     con.executemany("INSERT INTO run_days VALUES (?)", [[d] for d in sorted(set(days))])
+
+
+def prepare_row_frames(
+    con: duckdb.DuckDBPyConnection, entity: Entity, rules: EntityRules, days: list[dt.date]
+) -> None:
+    """Small temp tables for the run's days: row-comparing facts, delivery-day bounds, files."""
+    table = f"raw.{entity.table_name}"
     keys = ", ".join(quote_identifier(k) for k in key_columns(entity))
     content = ", ".join(quote_identifier(c) for c in entity.column_names)
-    event_time = quote_identifier(rules.event_time)
-    local_day = (
-        f"CAST(timezone({quote_literal(entity.timezone)}, timezone('UTC', {event_time})) AS DATE)"
+    zone = quote_literal(entity.timezone)
+    lateness = rules.lateness_days if rules.lateness_days is not None else 36500
+    _days_table(con, days)
+    run_rows = f"{table} SEMI JOIN run_days ON _dt = run_days.day"
+    # Exact copies within a delivery: every copy after the first (by file, then line). The
+    # groups with copies are few; only their rows are numbered.
+    group_keys = ", ".join(f"g.{quote_identifier(k)}" for k in key_columns(entity))
+    on_group = " AND ".join(
+        f"t.{quote_identifier(k)} = g.{quote_identifier(k)}" for k in key_columns(entity)
     )
-    loaded_values = _frame_values(entity, lambda c: f"CAST({quote_identifier(c.name)} AS VARCHAR)")
-    landed_values = _frame_values(
-        entity, lambda c: f"json_extract_string(landed_record, {quote_literal('$.' + c.name)})"
+    row_hash = "hash(" + ", ".join(f"t.{quote_identifier(c)}" for c in entity.column_names) + ")"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE surplus_copies AS
+        WITH copied AS (
+            SELECT {keys}, _dt, hash({content}) AS content_hash
+            FROM {run_rows} GROUP BY ALL HAVING count(*) > 1
+        ),
+        numbered AS (
+            SELECT t._source_file AS source_file, t._line_number AS line_number,
+                row_number() OVER (
+                    PARTITION BY {group_keys}, g._dt, g.content_hash
+                    ORDER BY t._source_file, t._line_number
+                ) AS copy_number
+            FROM {table} t JOIN copied g
+                ON {on_group} AND t._dt = g._dt AND {row_hash} = g.content_hash
+        )
+        SELECT source_file, line_number FROM numbered WHERE copy_number > 1"""
     )
-    flags = {}  # frame column -> boolean expression over loaded rows
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE conflicting_keys AS
+        SELECT {keys}, _dt FROM {run_rows}
+        GROUP BY {keys}, _dt HAVING count(DISTINCT hash({content})) > 1"""
+    )
+    # Unchanged rows delivered on more than one day, with their first day (any day loaded).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE redelivered AS
+        SELECT {keys}, hash({content}) AS content_hash, min(_dt) AS first_dt
+        FROM {table} GROUP BY ALL HAVING count(DISTINCT _dt) > 1"""
+    )
+    # A delivery day's bounds in UTC: its local end, and the start of its lateness window.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE delivery_bounds AS
+        SELECT day AS _dt,
+            timezone('UTC', timezone({zone}, CAST(day + 1 AS TIMESTAMP))) AS delivery_end,
+            timezone('UTC', timezone({zone}, CAST(day - {int(lateness)} AS TIMESTAMP)))
+                AS lateness_start
+        FROM run_days"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE landed_files AS
+        SELECT row_number() OVER (ORDER BY source_file) AS file_id, source_file
+        FROM (SELECT DISTINCT source_file FROM raw.load_log SEMI JOIN run_days ON _dt = day
+              WHERE entity = {quote_literal(entity.qualified_name)})"""
+    )
+
+
+def _reference_flags(rules: EntityRules) -> dict[str, str]:
+    flags = {}
     for column, target in rules.references.items():
         target_entity, target_column = target.rsplit(".", 1)
         flags[reference_column(column)] = (
-            f"{quote_identifier(column)} IN (SELECT {quote_identifier(target_column)} "
+            f"t.{quote_identifier(column)} IN (SELECT {quote_identifier(target_column)} "
             f"FROM raw.{entities()[target_entity].table_name})"
         )
     if rules.contact_columns:
         flags["has_contact"] = " OR ".join(
-            f"{quote_identifier(c)} IS NOT NULL" for c in rules.contact_columns
+            f"t.{quote_identifier(c)} IS NOT NULL" for c in rules.contact_columns
         )
-    extra_loaded = "".join(
-        f",\n            ({e}) AS {quote_identifier(n)}" for n, e in flags.items()
+    return flags
+
+
+def _chunk_sql(entity: Entity, rules: EntityRules) -> str:
+    table = f"raw.{entity.table_name}"
+    keys = key_columns(entity)
+    content = ", ".join(f"t.{quote_identifier(c)}" for c in entity.column_names)
+    event_time = f"t.{quote_identifier(rules.event_time)}"
+    on_keys = " AND ".join(f"k.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in keys)
+    on_redelivered = " AND ".join(
+        f"r.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in keys
     )
-    window = f"PARTITION BY {keys}, _dt"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE quality_rows AS
-        WITH loaded AS (
-            SELECT *, hash({content}) AS content_hash
-            FROM {table} SEMI JOIN run_days ON _dt = run_days.day
-        ),
-        first_delivery AS (
-            SELECT {keys}, hash({content}) AS content_hash, min(_dt) AS first_dt
-            FROM {table} SEMI JOIN (SELECT DISTINCT {keys} FROM loaded) USING ({keys})
-            GROUP BY ALL
-        )
-        SELECT
-            {", ".join(loaded_values)},
-            _dt, _source_file AS source_file, _line_number AS line_number,
-            FALSE AS quarantined,
-            row_number() OVER ({window}, content_hash ORDER BY _source_file, _line_number)
-                AS copy_number,
-            min(content_hash) OVER ({window}) <> max(content_hash) OVER ({window})
-                AS has_conflicting_copy,
-            first_dt < _dt AS delivered_earlier,
-            date_diff('day', {local_day}, _dt) AS days_late{extra_loaded}
-        FROM loaded JOIN first_delivery USING ({keys}, content_hash)
+    loaded = _frame_values(entity, _loaded_text)
+    landed = _frame_values(
+        entity, lambda c: f"json_extract_string(landed_record, {quote_literal('$.' + c.name)})"
+    )
+    flags = "".join(
+        f",\n            ({e}) AS {quote_identifier(n)}" for n, e in _reference_flags(rules).items()
+    )
+    return f"""
+        SELECT {", ".join(loaded)},
+            t._dt, f.file_id, t._line_number AS line_number, FALSE AS quarantined,
+            s.source_file IS NOT NULL AS surplus_copy,
+            k._dt IS NOT NULL AS has_conflicting_copy,
+            coalesce(r.first_dt < t._dt, FALSE) AS delivered_earlier,
+            {event_time} >= b.delivery_end AS after_delivery,
+            {event_time} < b.lateness_start AS beyond_lateness{flags}
+        FROM {table} t
+        JOIN delivery_bounds b ON b._dt = t._dt
+        JOIN landed_files f ON f.source_file = t._source_file
+        LEFT JOIN surplus_copies s
+            ON s.source_file = t._source_file AND s.line_number = t._line_number
+        LEFT JOIN conflicting_keys k ON {on_keys} AND k._dt = t._dt
+        LEFT JOIN redelivered r ON {on_redelivered} AND r.content_hash = hash({content})
+        WHERE t._dt BETWEEN $first AND $last
         UNION ALL BY NAME
-        SELECT
-            {", ".join(landed_values)},
-            _dt, source_file, line_number,
-            TRUE AS quarantined
-        FROM raw.rejects SEMI JOIN run_days ON _dt = run_days.day
-        WHERE entity = {quote_literal(entity.qualified_name)} AND landed_record IS NOT NULL"""
-    )
+        SELECT {", ".join(landed)},
+            j._dt, f.file_id, j.line_number, TRUE AS quarantined
+        FROM raw.rejects j JOIN landed_files f USING (source_file)
+        WHERE j.entity = {quote_literal(entity.qualified_name)}
+            AND j.landed_record IS NOT NULL AND j._dt BETWEEN $first AND $last
+        ORDER BY _dt, file_id, line_number"""
 
 
-def row_frames(con: duckdb.DuckDBPyConnection) -> Iterator[pd.DataFrame]:
-    """`quality_rows` in chunks of whole days of at most CHUNK_ROWS rows (a day may exceed it)."""
+def row_frames(
+    con: duckdb.DuckDBPyConnection, entity: Entity, rules: EntityRules
+) -> Iterator[pd.DataFrame]:
+    """The run's rows in frames of whole days, about CHUNK_ROWS rows each (a day may exceed it).
+    Call prepare_row_frames first."""
     per_day = con.execute(
-        "SELECT _dt, count(*) FROM quality_rows GROUP BY _dt ORDER BY _dt"
+        """SELECT _dt, sum(data_rows) FROM raw.load_log SEMI JOIN run_days ON _dt = day
+        WHERE entity = ? GROUP BY _dt ORDER BY _dt""",
+        [entity.qualified_name],
     ).fetchall()
+    sql = _chunk_sql(entity, rules)
     chunk: list[dt.date] = []
     rows = 0
     for day, count in per_day:
-        if chunk and rows + count > CHUNK_ROWS:
-            yield _fetch(con, chunk)
+        if chunk and rows + (count or 0) > CHUNK_ROWS:
+            yield con.execute(sql, {"first": chunk[0], "last": chunk[-1]}).df()
             chunk, rows = [], 0
         chunk.append(day)
-        rows += count
+        rows += count or 0
     if chunk:
-        yield _fetch(con, chunk)
+        yield con.execute(sql, {"first": chunk[0], "last": chunk[-1]}).df()
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> pd.DataFrame:
-    return con.execute(
-        "SELECT * FROM quality_rows WHERE _dt BETWEEN ? AND ? "
-        "ORDER BY _dt, source_file, line_number",
-        [days[0], days[-1]],
-    ).df()
+def file_names(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    return dict(con.execute("SELECT file_id, source_file FROM landed_files").fetchall())
 
 
 def _expected_day(cadence: str) -> str:
@@ -160,8 +220,7 @@ def partition_frame(
     """One row per day from the entity's first landed day to the last day any source was loaded:
     whether it landed, its data rows, and (for the run's days) its ratio to the median of the
     same weekday over the previous weeks."""
-    con.execute("CREATE OR REPLACE TEMP TABLE run_days (day DATE PRIMARY KEY)")
-    con.executemany("INSERT INTO run_days VALUES (?)", [[d] for d in sorted(set(days))])
+    _days_table(con, days)
     return con.execute(
         f"""WITH logged AS (
             SELECT _dt, bool_or(status <> 'missing_partition') AS landed,

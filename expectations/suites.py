@@ -98,16 +98,16 @@ def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
         Rule(
             "contract",
             "time:not_after_delivery",
-            f"{rules.event_time} is not after the delivery day",
-            "ExpectColumnValuesToBeBetween",
-            {"column": "days_late", "min_value": 0},
+            f"{rules.event_time} is not after the delivery day (in {entity.timezone})",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "after_delivery", "value_set": [False]},
         ),
         Rule(
             "duplicates",
             "key:no_exact_copies",
             "no exact copy of a row within a delivery (count: surplus copies)",
-            "ExpectColumnValuesToBeBetween",
-            {"column": "copy_number", "max_value": 1},
+            "ExpectColumnValuesToBeInSet",
+            {"column": "surplus_copy", "value_set": [False]},
         ),
         Rule(
             "duplicates",
@@ -123,8 +123,8 @@ def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
                 "lateness",
                 "time:within_lateness",
                 f"{rules.event_time} at most {rules.lateness_days} days before the delivery day",
-                "ExpectColumnValuesToBeBetween",
-                {"column": "days_late", "max_value": rules.lateness_days},
+                "ExpectColumnValuesToBeInSet",
+                {"column": "beyond_lateness", "value_set": [False]},
             )
         )
     for column, target in rules.references.items():

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from expectations.config import QualityConfig
-from expectations.frames import build_row_frames, partition_frame, row_frames
+from expectations.frames import file_names, partition_frame, prepare_row_frames, row_frames
 from expectations.suites import BLOCKING, Rule, partition_rules, row_rules
 from sources.contract import Entity
 
@@ -150,11 +150,11 @@ def raised_exception(info) -> str | None:
     return None
 
 
-def _row_sample(frame: pd.DataFrame, index, column: str | None) -> str:
+def _row_sample(frame: pd.DataFrame, index, column: str | None, files: dict[int, str]) -> str:
     row = frame.loc[index]
     value = f" {column}={row[column]}" if column in frame.columns else ""
     state = " (quarantined)" if row["quarantined"] else ""
-    return f"{row['source_file']}:{row['line_number']}{value}{state}"
+    return f"{files[row['file_id']]}:{row['line_number']}{value}{state}"
 
 
 def validate_entity(
@@ -170,16 +170,16 @@ def validate_entity(
     row_suite = row_rules(entity, rules)
     for rule in row_suite:
         outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule)
-    build_row_frames(con, entity, rules, days)
-    for frame in row_frames(con):
+    prepare_row_frames(con, entity, rules, days)
+    files = file_names(con)
+    for frame in row_frames(con, entity, rules):
         for rule, result in session.validate(f"{entity.table_name}.rows", row_suite, frame, False):
             outcome = outcomes[rule.name]
             outcome.evaluated += result.get("element_count", len(frame))
             outcome.unexpected += result.get("unexpected_count") or 0
             for index in result.get("partial_unexpected_index_list") or []:
                 if len(outcome.samples) < SAMPLES:
-                    outcome.samples.append(_row_sample(frame, index, rule.column))
-    con.execute("DROP TABLE IF EXISTS quality_rows")
+                    outcome.samples.append(_row_sample(frame, index, rule.column, files))
 
     partition_suite = partition_rules(entity, config.volume)
     frame = partition_frame(con, entity, config.volume, days)
