@@ -20,7 +20,7 @@ DBT := $(CURDIR)/$(VENV)/bin/dbt
 # dagster-dbt looks up `dbt` on PATH in places (`dagster dev` prepares the manifest with it).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup manifest generate run demo rollback test lint pytest dev clean
+.PHONY: help setup manifest generate run demo backfill rollback test lint pytest dev clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADEN
 	$(PY) -m orchestration.cli run
 
 demo: generate run  ## set up, generate the sample, materialise everything, print the summary
+
+backfill: manifest  ## re-run landed days FROM..TO in one run, then publish (FROM=YYYY-MM-DD TO=YYYY-MM-DD)
+	$(PY) -m orchestration.cli backfill --from $(FROM) --to $(TO)
 
 rollback: setup  ## switch readers back to the previously published marts
 	$(PY) -m orchestration.cli rollback

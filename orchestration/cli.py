@@ -3,9 +3,10 @@
 Every landed day is registered as a partition, then one run extracts the whole range (a
 single-run backfill) and builds and tests the dbt models (orchestration.runner). The run is
 recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
-Exit code 0 when the run succeeded and published, 1 when a step or a blocking check failed (and
-nothing was published), 2 when there is nothing to load. `rollback` switches readers back to the
-previously published version.
+`backfill --from D --to D` does the same over a range of landed days. Exit code 0 when the run
+succeeded and published, 1 when a step or a blocking check failed (and nothing was published), 2
+when there is nothing to load or a day asked for has not landed. `rollback` switches readers back
+to the previously published version.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import dagster as dg
 from orchestration.check_report import check_lines, render_checks, write_report
 from orchestration.publishing.versions import RollbackError, rollback
 from orchestration.resources import PublishedMarts, cadence_home, landing_dir
-from orchestration.runner import NothingLandedError, run_everything
+from orchestration.runner import NothingLandedError, UnknownDayError, run_everything
 from orchestration.summary import render
 
 PUBLISH_STEP = "published__marts"
@@ -42,17 +43,20 @@ def truth_dir(landing: Path) -> Path:
     return landing.parent / "truth"
 
 
-def run() -> int:
+def run(first: str | None = None, last: str | None = None) -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
     os.environ["CADENCE_HOME"] = str(home)
     with dagster_instance(home) as instance:
         try:
-            result = run_everything(instance, landing)
+            result = run_everything(instance, landing, first=first, last=last)
         except NothingLandedError as error:
             print(
                 f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.", file=sys.stderr
             )
+            return 2
+        except UnknownDayError as error:
+            print(f"error: {error}", file=sys.stderr)
             return 2
         print(render(home / "warehouse.duckdb", truth_dir(landing)))
         lines = check_lines(result)
@@ -113,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="materialise everything over $CADENCE_LANDING_DIR")
+    backfill = commands.add_parser(
+        "backfill", help="re-run the days FROM..TO (landed days) in one run, then publish"
+    )
+    backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD")
     commands.add_parser("summary", help="print what the warehouse holds")
     commands.add_parser("rollback", help="publish the previous version again")
     args = parser.parse_args(argv)
@@ -120,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return run()
     if args.command == "rollback":
         return roll_back()
+    if args.command == "backfill":
+        return run(args.first, args.last)
     home = cadence_home()
     print(render(home / "warehouse.duckdb", truth_dir(landing_dir(home=home))))
     return 0

@@ -10,6 +10,7 @@ from orchestration.assets.dbt import dbt_models
 from orchestration.assets.extract import extract_landing
 from orchestration.assets.publish import published_marts
 from orchestration.assets.quality import landed_data_quality
+from orchestration.automation import daily_schedule, landing_sensor
 from orchestration.jobs import materialize_everything
 from orchestration.project import dbt_project
 from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
@@ -18,6 +19,8 @@ defs = dg.Definitions(
     assets=[extract_landing, dbt_models, published_marts],
     asset_checks=[landed_data_quality],
     jobs=[materialize_everything],
+    schedules=[daily_schedule],
+    sensors=[landing_sensor],
     resources={
         "duckdb": Warehouse(),
         "landing": LandingZone(),

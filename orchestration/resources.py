@@ -62,10 +62,20 @@ class Warehouse(dg.ConfigurableResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         # DuckDB would otherwise take 80% of the machine's memory for a large first load.
-        con = duckdb.connect(
-            str(self.path),
-            config={"memory_limit": duckdb_memory_limit(), "temp_directory": str(self.spill_dir)},
-        )
+        try:
+            con = duckdb.connect(
+                str(self.path),
+                config={
+                    "memory_limit": duckdb_memory_limit(),
+                    "temp_directory": str(self.spill_dir),
+                },
+            )
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            # Another process holds the warehouse (a query tool left open, a run overlapping):
+            # transient, so the step is retried; wrong data never is.
+            raise dg.RetryRequested(max_retries=3, seconds_to_wait=20) from error
         try:
             yield con
         finally:

@@ -11,10 +11,14 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from orchestration.partitions import discover_days, full_range, register_days
+from orchestration.partitions import discover_days, full_range, landing_days, register_days
 
 
 class NothingLandedError(RuntimeError):
+    pass
+
+
+class UnknownDayError(ValueError):
     pass
 
 
@@ -22,16 +26,29 @@ def run_everything(
     instance: dg.DagsterInstance,
     landing: Path,
     resources: Mapping[str, object] | None = None,
+    first: str | None = None,
+    last: str | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Register every landed day as a partition, then extract the whole range in one step (a
-    single-run backfill) and build and test every dbt model."""
+    """Register every landed day as a partition, then extract the range `first`..`last` (all
+    days by default) in one step (a single-run backfill), check it, build and test every dbt
+    model, and publish when every check passed."""
     days = discover_days(landing)
     if not days:
         raise NothingLandedError(
             f"no partitions under {landing} (expected <source>/<entity>/dt=YYYY-MM-DD/)"
         )
     register_days(instance, days)
-    first, last = full_range(instance)
+    all_first, all_last = full_range(instance)
+    keys = instance.get_dynamic_partitions(landing_days.name)
+    for day in (first, last):
+        if day is not None and day not in keys:
+            raise UnknownDayError(
+                f"{day} is not a landed day under {landing} (days run from {min(keys)} to "
+                f"{max(keys)})"
+            )
+    first, last = first or all_first, last or all_last
+    if keys.index(first) > keys.index(last):
+        first, last = last, first
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("materialize_everything").execute_in_process(

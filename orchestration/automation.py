@@ -1,0 +1,96 @@
+"""Unattended runs: a sensor for newly landed `dt=` folders and a daily schedule. Both run the
+whole graph (extract, checks, dbt, publish) over the days concerned, in one run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from orchestration.jobs import materialize_everything
+from orchestration.partitions import discover_days, landing_days
+from orchestration.resources import LandingZone
+from sources.contract import entities
+from sources.landing import landed_days
+
+
+def landed_folders(landing: Path) -> set[str]:
+    """Every `<source>/<entity>/dt=<day>` folder under the landing tree."""
+    return {
+        f"{entity.qualified_name}/dt={day.isoformat()}"
+        for entity in entities().values()
+        for day in landed_days(landing, entity)
+    }
+
+
+def day_of(folder: str) -> str:
+    return folder.rsplit("dt=", 1)[1]
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+
+
+def unregistered_days(instance: dg.DagsterInstance, landing: Path) -> list[str]:
+    known = set(instance.get_dynamic_partitions(landing_days.name))
+    return [d.isoformat() for d in discover_days(landing) if d.isoformat() not in known]
+
+
+def run_for_days(
+    instance: dg.DagsterInstance, days: list[str], new_days: list[str], run_key: str
+) -> dg.RunRequest:
+    """One run over the span of `days`, in the partitions' order once `new_days` are added."""
+    order = [*instance.get_dynamic_partitions(landing_days.name), *new_days]
+    positions = sorted(order.index(day) for day in days)
+    first, last = order[positions[0]], order[positions[-1]]
+    return dg.RunRequest(run_key=run_key, tags=range_tags(first, last))
+
+
+@dg.sensor(
+    job=materialize_everything,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Runs everything over the days of newly landed dt= folders (a source landing a "
+    "day late re-runs that day). The cursor holds the folders already seen.",
+)
+def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
+    seen = set(json.loads(context.cursor)) if context.cursor else set()
+    present = landed_folders(landing.path)
+    new = sorted(present - seen)
+    if not new:
+        return dg.SkipReason(f"no new dt= folder under {landing.path}")
+    new_days = unregistered_days(context.instance, landing.path)
+    days = sorted({day_of(folder) for folder in new})
+    return dg.SensorResult(
+        run_requests=[
+            run_for_days(context.instance, days, new_days, f"landed:{days[0]}..{days[-1]}")
+        ],
+        dynamic_partitions_requests=[landing_days.build_add_request(new_days)] if new_days else [],
+        cursor=json.dumps(sorted(present)),
+    )
+
+
+@dg.schedule(
+    job=materialize_everything,
+    cron_schedule="0 7 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every morning: register what landed and run the newest day end to end.",
+)
+def daily_schedule(context: dg.ScheduleEvaluationContext, landing: LandingZone):
+    new_days = unregistered_days(context.instance, landing.path)
+    if new_days:
+        # Schedules cannot request partitions; adding them is idempotent.
+        context.instance.add_dynamic_partitions(landing_days.name, new_days)
+    keys = context.instance.get_dynamic_partitions(landing_days.name)
+    if not keys:
+        return dg.SkipReason(f"nothing has landed under {landing.path}")
+    newest = max(keys)
+    scheduled = (context.scheduled_execution_time or dt.datetime.now(dt.UTC)).date()
+    return dg.RunRequest(run_key=f"daily:{scheduled.isoformat()}", partition_key=newest)

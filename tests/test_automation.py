@@ -1,0 +1,87 @@
+"""The landing sensor and the daily schedule, evaluated without running anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from orchestration.automation import daily_schedule, landing_sensor
+from orchestration.partitions import landing_days
+from orchestration.resources import LandingZone
+from orchestration.runner import UnknownDayError, run_everything
+from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def land(landing, entity: str, day: str) -> None:
+    write_csv(partition(landing, entity, day), "a.csv", ACTIVITY_HEADER, [activity(f"A{day}")])
+
+
+def evaluate_sensor(instance, landing, cursor):
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"landing": LandingZone(landing_dir=str(landing))},
+    )
+    result = landing_sensor(context)
+    for request in getattr(result, "dynamic_partitions_requests", None) or []:
+        instance.add_dynamic_partitions(landing_days.name, list(request.partition_keys))
+    return result
+
+
+def test_sensor_runs_the_new_days_once_and_again_when_a_source_lands_late(tmp_path):
+    landing = tmp_path / "landing"
+    instance = dg.DagsterInstance.ephemeral()
+    land(landing, "crm/activities", "2026-06-01")
+    land(landing, "crm/activities", "2026-06-03")
+
+    first = evaluate_sensor(instance, landing, None)
+    (request,) = first.run_requests
+    # 06-02 landed nowhere: it is registered too, so that the gap check sees it.
+    assert instance.get_dynamic_partitions(landing_days.name) == [
+        "2026-06-01",
+        "2026-06-02",
+        "2026-06-03",
+    ]
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-06-01", "2026-06-03")
+
+    quiet = evaluate_sensor(instance, landing, first.cursor)
+    assert isinstance(quiet, dg.SkipReason)
+
+    land(landing, "email/events", "2026-06-02")  # the email platform catches up
+    late = evaluate_sensor(instance, landing, first.cursor)
+    (request,) = late.run_requests
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-06-02", "2026-06-02")
+    assert "email/events/dt=2026-06-02" in json.loads(late.cursor)
+
+
+def test_daily_schedule_runs_the_newest_day(tmp_path):
+    landing = tmp_path / "landing"
+    land(landing, "crm/activities", "2026-06-01")
+    land(landing, "crm/activities", "2026-06-02")
+    # A schedule's context needs a persistent instance.
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=dt.datetime(2026, 6, 3, 7, tzinfo=dt.UTC),
+            resources={"landing": LandingZone(landing_dir=str(landing))},
+        )
+        request = daily_schedule(context)
+        assert request.partition_key == "2026-06-02"
+        assert request.run_key == "daily:2026-06-03"
+        assert instance.get_dynamic_partitions(landing_days.name) == ["2026-06-01", "2026-06-02"]
+
+
+def test_backfill_refuses_a_day_that_has_not_landed(tmp_path):
+    landing = tmp_path / "landing"
+    land(landing, "crm/activities", "2026-06-01")
+    try:
+        run_everything(dg.DagsterInstance.ephemeral(), landing, first="2025-01-01")
+    except UnknownDayError as error:
+        assert "2025-01-01 is not a landed day" in str(error)
+    else:
+        raise AssertionError("expected UnknownDayError")
