@@ -13,20 +13,23 @@ SAMPLE_DIR := $(CADENCE_HOME)/sample
 ifeq ($(origin CADENCE_LANDING_DIR), undefined)
 export CADENCE_ACKNOWLEDGEMENTS ?= $(SAMPLE_DIR)/acknowledgements.yml
 endif
-UV := python3 -m uv
+# The machine's Python, resolved before the virtualenv goes on PATH below: re-syncing after a
+# dependency change must not pick the virtualenv's own python (it has neither pip nor uv).
+HOST_PYTHON := $(shell command -v python3)
+UV := $(HOST_PYTHON) -m uv
 VENV := .venv
 PY := $(VENV)/bin/python
 DBT := $(CURDIR)/$(VENV)/bin/dbt
 # dagster-dbt looks up `dbt` on PATH in places (`dagster dev` prepares the manifest with it).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup manifest generate run demo backfill rollback test lint pytest dev clean
+.PHONY: help setup manifest generate run demo docs backfill rollback test lint pytest dev clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.synced: pyproject.toml uv.lock
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) --version >/dev/null 2>&1 || $(HOST_PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen --python 3.11
 	@touch $@
 
@@ -42,10 +45,17 @@ generate: setup  ## generate the sample landing tree (PROFILE=small|large, SEED=
 run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME
 	$(PY) -m orchestration.cli run
 
-demo: generate run  ## set up, generate the sample, materialise everything, print the summary
+demo: generate run docs  ## set up, generate the sample, materialise everything, print the summary
 
 backfill: manifest  ## re-run landed days FROM..TO in one run, then publish (FROM=YYYY-MM-DD TO=YYYY-MM-DD)
 	$(PY) -m orchestration.cli backfill --from $(FROM) --to $(TO)
+
+docs: manifest  ## dbt docs of the warehouse at $$CADENCE_HOME/reports/dbt_docs (Data Docs come with every run)
+	cd dbt_project && $(DBT) docs generate --profiles-dir . --quiet \
+		--target-path $(CADENCE_HOME)/reports/dbt_docs --static
+	@echo "dbt docs:    $(CADENCE_HOME)/reports/dbt_docs/index.html (one file: static_index.html)"
+	@echo "Data Docs:   $(CADENCE_HOME)/reports/data_docs/index.html"
+	@echo "Report:      $(CADENCE_HOME)/published/report.html"
 
 rollback: setup  ## switch readers back to the previously published marts
 	$(PY) -m orchestration.cli rollback

@@ -29,9 +29,9 @@ def _count(metadata: dict) -> int | None:
     return None
 
 
-def check_lines(result: dg.ExecuteInProcessResult) -> list[CheckLine]:
+def check_lines(evaluations: list[dg.AssetCheckEvaluation]) -> list[CheckLine]:
     lines = []
-    for evaluation in result.get_asset_check_evaluations():
+    for evaluation in evaluations:
         if evaluation.passed:
             status = "passed"
         elif evaluation.severity == dg.AssetCheckSeverity.ERROR:

@@ -59,7 +59,7 @@ def run(first: str | None = None, last: str | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(render(home / "warehouse.duckdb", truth_dir(landing)))
-        lines = check_lines(result)
+        lines = check_lines(result.get_asset_check_evaluations())
         print(render_checks(lines))
         report = home / "reports" / "run_summary.md"
         published = PublishedMarts(home=str(home)).path

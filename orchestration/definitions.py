@@ -10,13 +10,14 @@ from orchestration.assets.dbt import dbt_models
 from orchestration.assets.extract import extract_landing
 from orchestration.assets.publish import published_marts
 from orchestration.assets.quality import landed_data_quality
+from orchestration.assets.report import published_report
 from orchestration.automation import daily_schedule, landing_sensor
 from orchestration.jobs import materialize_everything
 from orchestration.project import dbt_project
 from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
 
 defs = dg.Definitions(
-    assets=[extract_landing, dbt_models, published_marts],
+    assets=[extract_landing, dbt_models, published_marts, published_report],
     asset_checks=[landed_data_quality],
     jobs=[materialize_everything],
     schedules=[daily_schedule],

@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 
 import dagster as dg
+import duckdb
 
 from orchestration.as_of import resolve_as_of
 from orchestration.assets.dbt import dbt_models
@@ -70,6 +71,7 @@ def published_marts(
     switch_to(published.path, version)
     removed = prune(published.path, published.versions_to_keep)
     context.log.info(f"published version {version} to {published.path}")
+    previews = mart_previews(published.path / "cadence.duckdb", list(manifest["tables"]))
     return dg.MaterializeResult(
         metadata={
             "version": version,
@@ -88,5 +90,25 @@ def published_marts(
                 }
             ),
             "versions_removed": len(removed),
+            **{f"preview_{t}": dg.MetadataValue.md(md) for t, md in previews.items()},
         }
     )
+
+
+def mart_previews(published_file, tables: list[str], rows: int = 5) -> dict[str, str]:
+    """The first rows of each published mart, as readers see them (masked), in Markdown."""
+    con = duckdb.connect(str(published_file), read_only=True)
+    try:
+        previews = {}
+        for table in tables:
+            result = con.execute(f'SELECT * FROM marts."{table}" LIMIT {rows}')
+            header = [d[0] for d in result.description]
+            lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += [
+                "| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+                for row in result.fetchall()
+            ]
+            previews[table] = "\n".join(lines)
+        return previews
+    finally:
+        con.close()

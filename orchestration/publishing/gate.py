@@ -8,6 +8,10 @@ import dagster as dg
 from dagster import DagsterEventType
 
 
+def run_check_evaluations(instance: dg.DagsterInstance, run_id: str) -> list:
+    return _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
+
+
 def _events(instance: dg.DagsterInstance, run_id: str, event_type: DagsterEventType) -> list:
     records = instance.get_records_for_run(run_id, of_type=event_type).records
     return [r.event_log_entry.dagster_event.event_specific_data for r in records]

@@ -1,0 +1,38 @@
+"""The visual report, after publish: $CADENCE_HOME/published/report.html."""
+
+import os
+
+import dagster as dg
+
+from orchestration.check_report import check_lines
+from orchestration.publishing.gate import run_check_evaluations
+from orchestration.reporting.report import render_report, write_report
+from orchestration.resources import PublishedMarts, QualityGates
+
+
+@dg.asset(
+    key=["published", "report"],
+    group_name="published",
+    deps=[dg.AssetKey(["published", "marts"])],
+    kinds={"html"},
+    description="One self-contained HTML report of the published marts (opens offline): RFM "
+    "segments, cadence by tier, weekday x hour heatmaps, channel rates, monthly trend, the top "
+    "of the follow-up queue and this run's data-quality status.",
+)
+def published_report(
+    context: dg.AssetExecutionContext, published: PublishedMarts, quality: QualityGates
+):
+    checks = check_lines(run_check_evaluations(context.instance, context.run.run_id))
+    path = published.path / "report.html"
+    links = {
+        "Data Docs (great-expectations)": os.path.relpath(
+            quality.docs_dir / "index.html", path.parent
+        ),
+        "dbt docs": os.path.relpath(
+            published.path.parent / "reports" / "dbt_docs" / "static_index.html", path.parent
+        ),
+    }
+    write_report(path, render_report(published.path / "cadence.duckdb", checks, links))
+    return dg.MaterializeResult(
+        metadata={"report": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size}
+    )

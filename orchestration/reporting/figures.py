@@ -1,0 +1,107 @@
+"""The report's charts, from the published (masked) marts: what readers see, drawn."""
+
+from __future__ import annotations
+
+import duckdb
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 380, "template": "plotly_white"}
+
+
+def rfm_segments(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    rows = con.execute(
+        """SELECT rfm_segment, count(*) AS customers, sum(monetary_cny) AS revenue
+        FROM marts.mart_customer_rfm GROUP BY ALL ORDER BY revenue DESC"""
+    ).fetchall()
+    segments = [r[0] for r in rows]
+    figure = make_subplots(
+        rows=1, cols=2, subplot_titles=("Customers", "Revenue, CNY (RFM window)")
+    )
+    figure.add_bar(x=segments, y=[r[1] for r in rows], name="customers", row=1, col=1)
+    figure.add_bar(x=segments, y=[r[2] for r in rows], name="revenue", row=1, col=2)
+    return figure.update_layout(title="RFM segments", showlegend=False, **LAYOUT)
+
+
+def cadence_by_tier(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    rows = con.execute(
+        """SELECT tier, cadence_status, count(*) FROM marts.mart_customer_cadence
+        GROUP BY ALL ORDER BY tier, cadence_status"""
+    ).fetchall()
+    tiers = sorted({r[0] for r in rows})
+    figure = go.Figure()
+    for status in ("over_contacted", "on_track", "due_soon", "neglected"):
+        counts = {r[0]: r[2] for r in rows if r[1] == status}
+        figure.add_bar(x=tiers, y=[counts.get(t, 0) for t in tiers], name=status)
+    return figure.update_layout(
+        title="Cadence status by tier", barmode="stack", xaxis_title="tier", **LAYOUT
+    )
+
+
+def weekday_hour_heatmaps(con: duckdb.DuckDBPyConnection, timezone: str) -> go.Figure:
+    rows = con.execute(
+        """SELECT isodow(local_time) AS weekday, hour(local_time) AS hour,
+            count(*) FILTER (is_touch) AS touches, count(*) FILTER (is_response) AS responses
+        FROM (
+            SELECT timezone(?, timezone('UTC', occurred_at)) AS local_time, is_touch, is_response
+            FROM marts.fct_interactions
+        ) GROUP BY ALL""",
+        [timezone],
+    ).fetchall()
+    grids = {name: [[0] * 24 for _ in WEEKDAYS] for name in ("touches", "responses")}
+    for weekday, hour, touches, responses in rows:
+        grids["touches"][weekday - 1][hour] = touches
+        grids["responses"][weekday - 1][hour] = responses
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Touches (ours)", "Responses (theirs)"))
+    for col, name in enumerate(("touches", "responses"), start=1):
+        figure.add_heatmap(
+            z=grids[name],
+            x=list(range(24)),
+            y=WEEKDAYS,
+            coloraxis="coloraxis" if col == 1 else "coloraxis2",
+            row=1,
+            col=col,
+        )
+    return figure.update_layout(
+        title=f"When we touch and when they respond (weekday x hour, {timezone})",
+        coloraxis={"colorscale": "Blues", "showscale": False},
+        coloraxis2={"colorscale": "Oranges", "showscale": False},
+        **LAYOUT,
+    )
+
+
+def channel_rates(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    rows = con.execute(
+        """SELECT channel, sum(touches) AS touches,
+            sum(responses) / nullif(sum(touches), 0) AS response_rate,
+            sum(touches_with_order_30d) FILTER (is_window_complete)
+                / nullif(sum(touches) FILTER (is_window_complete), 0) AS conversion_rate_30d
+        FROM marts.mart_channel_effectiveness GROUP BY ALL ORDER BY response_rate DESC"""
+    ).fetchall()
+    channels = [r[0] for r in rows]
+    figure = go.Figure()
+    figure.add_bar(x=channels, y=[r[2] for r in rows], name="response rate")
+    figure.add_bar(x=channels, y=[r[3] for r in rows], name="paid order within 30 days")
+    return figure.update_layout(
+        title="Response and conversion rate by channel",
+        yaxis_tickformat=".0%",
+        barmode="group",
+        **LAYOUT,
+    )
+
+
+def monthly_trend(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    rows = con.execute(
+        """SELECT month_start, sum(touches), sum(orders) FROM marts.mart_customer_monthly
+        GROUP BY ALL ORDER BY month_start"""
+    ).fetchall()
+    months = [r[0] for r in rows]
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_scatter(x=months, y=[r[1] for r in rows], name="touches", mode="lines+markers")
+    figure.add_scatter(
+        x=months, y=[r[2] for r in rows], name="orders", mode="lines+markers", secondary_y=True
+    )
+    figure.update_yaxes(title_text="touches", secondary_y=False)
+    figure.update_yaxes(title_text="orders", secondary_y=True)
+    return figure.update_layout(title="Monthly touches and orders", **LAYOUT)

@@ -1,0 +1,101 @@
+"""One self-contained HTML file of the published marts: charts (Plotly, its script embedded, so
+it opens without a network), the top of the follow-up queue and the run's data-quality status."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import duckdb
+
+from orchestration.check_report import CheckLine
+from orchestration.reporting import figures
+
+QUEUE_ROWS = 20
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
+h1 { margin-bottom: 0.2rem; } .meta { color: #666; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; margin-bottom: 2rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.5rem; text-align: left; }
+.error { color: #b00020; font-weight: 600; } .warning { color: #a05a00; }
+.passed { color: #2e7d32; }
+.chart { margin-bottom: 1.5rem; }
+"""
+
+
+def _table(header: list[str], rows: list[tuple], classes: list[str] | None = None) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        cls = f' class="{classes[i]}"' if classes else ""
+        cells = "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def followup_table(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute(
+        f"""SELECT owner_rep_id, queue_rank, customer_name, tier, rfm_segment, cadence_status,
+            round(days_overdue, 1), last_touch_channel
+        FROM marts.mart_followup_queue ORDER BY priority_score DESC, followup_id
+        LIMIT {QUEUE_ROWS}"""
+    ).fetchall()
+    header = ["rep", "rank", "customer", "tier", "segment", "status", "days overdue", "last touch"]
+    return _table(header, rows)
+
+
+def quality_table(checks: list[CheckLine]) -> str:
+    tally = {s: sum(c.status == s for c in checks) for s in ("passed", "warning", "error")}
+    summary = (
+        f"<p>{len(checks)} checks: {tally['passed']} passed, {tally['warning']} warnings, "
+        f"{tally['error']} errors.</p>"
+    )
+    shown = [c for c in checks if c.status != "passed"]
+    rows = [(c.status, c.asset, c.check, c.count, c.detail) for c in shown]
+    table = _table(["result", "asset", "check", "count", "detail"], rows, [c.status for c in shown])
+    return summary + (table if shown else "<p>Every check passed.</p>")
+
+
+def render_report(published_file: Path, checks: list[CheckLine], links: dict[str, str]) -> str:
+    con = duckdb.connect(str(published_file), read_only=True)
+    try:
+        version, run_id, as_of, published_at = con.execute(
+            "SELECT version, run_id, as_of_date, published_at FROM meta.publication"
+        ).fetchone()
+        charts = [
+            figures.rfm_segments(con),
+            figures.cadence_by_tier(con),
+            figures.weekday_hour_heatmaps(con, "Asia/Shanghai"),
+            figures.channel_rates(con),
+            figures.monthly_trend(con),
+        ]
+        queue = followup_table(con)
+    finally:
+        con.close()
+    chart_html = "".join(
+        f'<div class="chart">{c.to_html(full_html=False, include_plotlyjs=(i == 0))}</div>'
+        for i, c in enumerate(charts)
+    )
+    link_html = " · ".join(
+        f'<a href="{html.escape(target)}">{html.escape(name)}</a>' for name, target in links.items()
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Cadence report, as of {as_of}</title>
+<style>{STYLE}</style></head><body>
+<h1>Cadence, as of {html.escape(str(as_of))}</h1>
+<p class="meta">Published version {html.escape(version)} (run {html.escape(run_id)}, at
+{html.escape(published_at)}). Personal data masked as in the published file. {link_html}</p>
+{chart_html}
+<h2>Top of the follow-up queue</h2>
+{queue}
+<h2>Data quality of this run</h2>
+{quality_table(checks)}
+</body></html>
+"""
+
+
+def write_report(path: Path, text: str) -> None:
+    """Replace the report at once: a reader never opens half a file."""
+    temporary = path.with_name(f".{path.name}.writing")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
