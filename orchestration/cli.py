@@ -61,6 +61,7 @@ def run(first: str | None = None, last: str | None = None) -> int:
         print(render(home / "warehouse.duckdb", truth_dir(landing)))
         lines = check_lines(result.get_asset_check_evaluations())
         print(render_checks(lines))
+        print(render_steps(result))
         report = home / "reports" / "run_summary.md"
         published = PublishedMarts(home=str(home)).path
         write_report(report, lines, [f"Dagster run `{result.run_id}`", f"Landing: `{landing}`"])
@@ -70,6 +71,20 @@ def run(first: str | None = None, last: str | None = None) -> int:
         print(f"Data Docs:   {home / 'reports' / 'data_docs' / 'index.html'}")
         print(f"Dagster run {result.run_id} recorded under {home / 'dagster'} (see `make dev`)")
         return report_outcome(result, lines, published)
+
+
+def render_steps(result: dg.ExecuteInProcessResult) -> str:
+    """Each step of the job with its outcome and duration."""
+    outcome = dict.fromkeys(
+        result.job_def.graph.node_names(), "not run (an upstream step or blocking check failed)"
+    )
+    for event in result.all_events:
+        if event.is_step_success:
+            seconds = event.event_specific_data.duration_ms / 1000
+            outcome[event.step_key] = f"succeeded in {seconds:,.1f} s"
+        elif event.is_step_failure:
+            outcome[event.step_key] = "FAILED"
+    return "\n".join(["Steps:", *(f"  {step:<22} {state}" for step, state in outcome.items())])
 
 
 def report_outcome(result: dg.ExecuteInProcessResult, lines, published: Path) -> int:

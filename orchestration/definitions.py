@@ -9,7 +9,6 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.extract import extract_landing
 from orchestration.assets.publish import published_marts
-from orchestration.assets.quality import landed_data_quality
 from orchestration.assets.report import published_report
 from orchestration.automation import daily_schedule, landing_sensor
 from orchestration.jobs import materialize_everything
@@ -18,7 +17,6 @@ from orchestration.resources import LandingZone, PublishedMarts, QualityGates, W
 
 defs = dg.Definitions(
     assets=[extract_landing, dbt_models, published_marts, published_report],
-    asset_checks=[landed_data_quality],
     jobs=[materialize_everything],
     schedules=[daily_schedule],
     sensors=[landing_sensor],

@@ -5,6 +5,7 @@ readable by a BI tool holding it open; a good run then publishes."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -237,7 +238,7 @@ def test_an_expectation_that_raises_is_an_error_not_a_failed_expectation(publish
 
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert failure.step_key == "landed_data_quality"
+    assert failure.step_key == "extract_landing"
     error = failure.step_failure_data.error.to_string()
     assert "ExpectationRaisedError" in error
     assert "broken:no_such_column" in error
@@ -308,5 +309,7 @@ def test_make_run_exits_non_zero_naming_the_failed_check(tmp_path, monkeypatch, 
     assert "error: check raw/crm__activities:contract failed: required:customer_id" in err
     assert "nothing published" in err
     assert "raw/crm__activities:contract  required:customer_id" in out
+    assert re.search(r"extract_landing\s+FAILED", out)  # its blocking check failed
+    assert re.search(r"dbt_models\s+not run", out)
     assert not (tmp_path / "home" / "published" / "cadence.duckdb").exists()
     assert "required:customer_id" in (tmp_path / "home" / "reports" / "run_summary.md").read_text()

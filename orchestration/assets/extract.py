@@ -1,4 +1,5 @@
-"""Extraction: landed files of each source entity into `raw.<source>__<entity>`, per day.
+"""Extraction: landed files of each source entity into `raw.<source>__<entity>`, per day, then
+the landed-data checks over what was loaded (orchestration/assets/quality.py).
 
 One step loads every selected entity over the whole partition range (a single-run backfill): a
 first load may hold years of days, and one DuckDB connection serves them all.
@@ -8,17 +9,12 @@ import datetime as dt
 
 import dagster as dg
 
+from orchestration.assets.quality import CHECK_SPECS, landed_check_results
 from orchestration.partitions import landing_days
-from orchestration.resources import LandingZone, Warehouse
-from sources.contract import Entity, entities
+from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
+from orchestration.resources import LandingZone, QualityGates, Warehouse
+from sources.contract import entities
 from sources.extract import load_partitions
-
-
-def raw_asset_key(entity: Entity) -> dg.AssetKey:
-    return dg.AssetKey(["raw", entity.table_name])
-
-
-ENTITY_BY_KEY = {raw_asset_key(e): e for e in entities().values()}
 
 
 @dg.multi_asset(
@@ -33,15 +29,22 @@ ENTITY_BY_KEY = {raw_asset_key(e): e for e in entities().values()}
         )
         for entity in entities().values()
     ],
+    check_specs=CHECK_SPECS,
     partitions_def=landing_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=True,
 )
-def extract_landing(context: dg.AssetExecutionContext, duckdb: Warehouse, landing: LandingZone):
+def extract_landing(
+    context: dg.AssetExecutionContext,
+    duckdb: Warehouse,
+    landing: LandingZone,
+    quality: QualityGates,
+):
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     context.log.info(f"loading {len(days)} day(s) from {landing.path}")
+    selected = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
     with duckdb.get_connection() as con:
-        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+        for key in selected:
             entity = ENTITY_BY_KEY[key]
             summary = load_partitions(con, entity, landing.path, days, duckdb.scratch_dir)
             for problem in summary.problems:
@@ -63,4 +66,9 @@ def extract_landing(context: dg.AssetExecutionContext, duckdb: Warehouse, landin
                         "\n".join(f"- {p}" for p in summary.problems[:20]) or "none"
                     ),
                 },
+            )
+        checked = {key.asset_key for key in context.selected_asset_check_keys}
+        if checked:
+            yield from landed_check_results(
+                context, con, quality, [ENTITY_BY_KEY[k] for k in selected if k in checked], days
             )

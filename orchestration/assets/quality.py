@@ -1,24 +1,22 @@
-"""Great-expectations suites over the landed data, as blocking and warning asset checks.
+"""Great-expectations suites over the landed data, as blocking and warning asset checks of the
+raw assets.
 
-One multi-asset check validates every raw entity over the run's days (expectations/). Checks in
-expectations.suites.BLOCKING stop everything downstream, publishing included, unless every
-failure was acknowledged in configuration; the others warn.
+The extraction step validates what it loaded (expectations/) and reports these checks itself:
+a check of a separate op would not hold back the dbt step (Dagster orders it after neither), and
+dbt must not build on data that failed. Checks in expectations.suites.BLOCKING fail the
+extraction step, so nothing downstream runs and nothing is published, unless every failure was
+acknowledged in configuration; the others warn.
 """
 
 import datetime as dt
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
+import duckdb
 
 from expectations.suites import BLOCKING, CHECKS, partition_rules, row_rules
 from expectations.validation import CheckOutcome, GxSession, validate_entity
-from orchestration.assets.extract import ENTITY_BY_KEY, raw_asset_key
-from orchestration.partitions import landing_days
-from orchestration.resources import QualityGates, Warehouse
+from orchestration.raw_assets import raw_asset_key
+from orchestration.resources import QualityGates
 from sources.contract import Entity, entities
 
 
@@ -43,19 +41,6 @@ CHECK_SPECS = [
     for entity in entities().values()
     for check in checks_of(entity)
 ]
-
-
-def run_days(context: dg.AssetCheckExecutionContext) -> list[dt.date]:
-    """The days the run loaded: its partition, its partition range, or every registered day."""
-    tags = context.run.tags
-    keys = context.instance.get_dynamic_partitions(landing_days.name)
-    if PARTITION_NAME_TAG in tags:
-        keys = [tags[PARTITION_NAME_TAG]]
-    elif ASSET_PARTITION_RANGE_START_TAG in tags:
-        first = keys.index(tags[ASSET_PARTITION_RANGE_START_TAG])
-        last = keys.index(tags[ASSET_PARTITION_RANGE_END_TAG])
-        keys = keys[first : last + 1]
-    return [dt.date.fromisoformat(key) for key in keys]
 
 
 def _check_result(outcome: CheckOutcome, entity: Entity) -> dg.AssetCheckResult:
@@ -83,23 +68,18 @@ def _check_result(outcome: CheckOutcome, entity: Entity) -> dg.AssetCheckResult:
     )
 
 
-@dg.multi_asset_check(
-    specs=CHECK_SPECS,
-    name="landed_data_quality",
-    description="Great-expectations suites over each raw entity's landed days (expectations/).",
-)
-def landed_data_quality(
-    context: dg.AssetCheckExecutionContext, duckdb: Warehouse, quality: QualityGates
+def landed_check_results(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    quality: QualityGates,
+    entities_loaded: list[Entity],
+    days: list[dt.date],
 ):
-    days = run_days(context)
+    """The checks of the loaded entities over `days`; rebuilds the Data Docs."""
     config = quality.config()
     session = GxSession(quality.docs_dir)
-    checked = {key.asset_key for key in context.selected_asset_check_keys}
-    with duckdb.get_connection() as con:
-        for key in sorted(checked, key=lambda k: k.to_user_string()):
-            entity = ENTITY_BY_KEY[key]
-            context.log.info(f"validating {entity.qualified_name} over {len(days)} day(s)")
-            for outcome in validate_entity(session, con, entity, config, days):
-                yield _check_result(outcome, entity)
-    docs = session.build_docs()
-    context.log.info(f"Data Docs: {docs}")
+    for entity in entities_loaded:
+        context.log.info(f"validating {entity.qualified_name} over {len(days)} day(s)")
+        for outcome in validate_entity(session, con, entity, config, days):
+            yield _check_result(outcome, entity)
+    context.log.info(f"Data Docs: {session.build_docs()}")
