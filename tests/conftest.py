@@ -72,12 +72,19 @@ class Pipeline:
 
 
 def materialize(
-    instance, home: Path, landing: Path, acknowledgements: Path | None = None
+    instance,
+    home: Path,
+    landing: Path,
+    acknowledgements: Path | None = None,
+    first: str | None = None,
+    last: str | None = None,
 ) -> dg.ExecuteInProcessResult:
     os.environ["CADENCE_HOME"] = str(home)
     return run_everything(
         instance,
         landing,
+        first=first,
+        last=last,
         resources={
             "duckdb": Warehouse(home=str(home)),
             "landing": LandingZone(landing_dir=str(landing)),

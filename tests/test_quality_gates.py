@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 import sqlalchemy
 import yaml
@@ -313,3 +314,27 @@ def test_make_run_exits_non_zero_naming_the_failed_check(tmp_path, monkeypatch, 
     assert re.search(r"dbt_models\s+not run", out)
     assert not (tmp_path / "home" / "published" / "cadence.duckdb").exists()
     assert "required:customer_id" in (tmp_path / "home" / "reports" / "run_summary.md").read_text()
+
+
+def test_backfill_reloads_and_checks_only_its_days(published):
+    home, landing, instance = published
+    write_clean_landing(landing)
+    null_key(landing)  # on the last day
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        before = dict(
+            con.execute(
+                "SELECT _dt::VARCHAR, max(_loaded_at) FROM raw.load_log GROUP BY 1"
+            ).fetchall()
+        )
+
+    result = materialize(instance, home, landing, first=DAYS[2], last=DAYS[2])
+
+    failed = evaluation(result, "raw/crm__activities", "contract")
+    assert failed.metadata["unexpected_count"].value == 1
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        after = dict(
+            con.execute(
+                "SELECT _dt::VARCHAR, max(_loaded_at) FROM raw.load_log GROUP BY 1"
+            ).fetchall()
+        )
+    assert [day for day in before if after[day] != before[day]] == [DAYS[2]]
