@@ -63,17 +63,19 @@ def test_daily_schedule_runs_the_newest_day(tmp_path):
     landing = tmp_path / "landing"
     land(landing, "crm/activities", "2026-06-01")
     land(landing, "crm/activities", "2026-06-02")
-    # A schedule's context needs a persistent instance.
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=dt.datetime(2026, 6, 3, 7, tzinfo=dt.UTC),
-            resources={"landing": LandingZone(landing_dir=str(landing))},
-        )
-        request = daily_schedule(context)
-        assert request.partition_key == "2026-06-02"
-        assert request.run_key == "daily:2026-06-03"
-        assert instance.get_dynamic_partitions(landing_days.name) == ["2026-06-01", "2026-06-02"]
+    # A schedule's context needs a persistent instance (not instance_for_test: it leaves
+    # Dagster's definitions-state storage pointing at an instance closed after the test).
+    (tmp_path / "dagster").mkdir()
+    instance = dg.DagsterInstance.local_temp(tempdir=str(tmp_path / "dagster"))
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=dt.datetime(2026, 6, 3, 7, tzinfo=dt.UTC),
+        resources={"landing": LandingZone(landing_dir=str(landing))},
+    )
+    request = daily_schedule(context)
+    assert request.partition_key == "2026-06-02"
+    assert request.run_key == "daily:2026-06-03"
+    assert instance.get_dynamic_partitions(landing_days.name) == ["2026-06-01", "2026-06-02"]
 
 
 def test_backfill_refuses_a_day_that_has_not_landed(tmp_path):
