@@ -74,16 +74,16 @@ def run(first: str | None = None, last: str | None = None) -> int:
 
 
 def render_steps(result: dg.ExecuteInProcessResult) -> str:
-    """Each step of the job with its outcome and duration."""
-    outcome = dict.fromkeys(
-        result.job_def.graph.node_names(), "not run (an upstream step or blocking check failed)"
-    )
+    """Each step of the job, in the order it ran, with its outcome and duration."""
+    outcome: dict[str, str] = {}
     for event in result.all_events:
         if event.is_step_success:
             seconds = event.event_specific_data.duration_ms / 1000
             outcome[event.step_key] = f"succeeded in {seconds:,.1f} s"
         elif event.is_step_failure:
             outcome[event.step_key] = "FAILED"
+    for step in result.job_def.graph.node_names():
+        outcome.setdefault(step, "not run (an upstream step or blocking check failed)")
     return "\n".join(["Steps:", *(f"  {step:<22} {state}" for step, state in outcome.items())])
 
 
