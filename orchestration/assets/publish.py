@@ -67,11 +67,13 @@ def published_marts(
     except Exception:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    finish_version(building)
+    version_dir = finish_version(building)
     switch_to(published.path, version)
     removed = prune(published.path, published.versions_to_keep)
     context.log.info(f"published version {version} to {published.path}")
-    previews = mart_previews(published.path / "cadence.duckdb", list(manifest["tables"]))
+    # Read the version's own file: DuckDB caches open databases by path, so a connection this
+    # process still holds to published/cadence.duckdb would answer with the previous version.
+    previews = mart_previews(version_dir / "cadence.duckdb", list(manifest["tables"]))
     return dg.MaterializeResult(
         metadata={
             "version": version,
