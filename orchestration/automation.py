@@ -8,13 +8,15 @@ import json
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from orchestration.jobs import materialize_everything
-from orchestration.partitions import discover_days, landing_days
+from orchestration.partitions import (
+    discover_days,
+    landing_days,
+    range_tags,
+    register_days,
+    unregistered_days,
+)
 from orchestration.resources import LandingZone
 from sources.contract import entities
 from sources.landing import landed_days
@@ -31,15 +33,6 @@ def landed_folders(landing: Path) -> set[str]:
 
 def day_of(folder: str) -> str:
     return folder.rsplit("dt=", 1)[1]
-
-
-def range_tags(first: str, last: str) -> dict[str, str]:
-    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
-
-
-def unregistered_days(instance: dg.DagsterInstance, landing: Path) -> list[str]:
-    known = set(instance.get_dynamic_partitions(landing_days.name))
-    return [d.isoformat() for d in discover_days(landing) if d.isoformat() not in known]
 
 
 def run_for_days(
@@ -65,7 +58,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
     new = sorted(present - seen)
     if not new:
         return dg.SkipReason(f"no new dt= folder under {landing.path}")
-    new_days = unregistered_days(context.instance, landing.path)
+    new_days = unregistered_days(context.instance, discover_days(landing.path))
     days = sorted({day_of(folder) for folder in new})
     return dg.SensorResult(
         run_requests=[
@@ -84,10 +77,8 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
     description="Every morning: register what landed and run the newest day end to end.",
 )
 def daily_schedule(context: dg.ScheduleEvaluationContext, landing: LandingZone):
-    new_days = unregistered_days(context.instance, landing.path)
-    if new_days:
-        # Schedules cannot request partitions; adding them is idempotent.
-        context.instance.add_dynamic_partitions(landing_days.name, new_days)
+    # Schedules cannot request partitions; adding them is idempotent.
+    register_days(context.instance, discover_days(landing.path))
     keys = context.instance.get_dynamic_partitions(landing_days.name)
     if not keys:
         return dg.SkipReason(f"nothing has landed under {landing.path}")

@@ -56,11 +56,16 @@ def check_lines(evaluations: list[dg.AssetCheckEvaluation]) -> list[CheckLine]:
     return sorted(lines, key=lambda c: (order[c.status], c.asset, c.check))
 
 
+def tally(lines: list[CheckLine]) -> dict[str, int]:
+    """How many checks passed, warned and failed with an error."""
+    return {s: sum(c.status == s for c in lines) for s in ("passed", "warning", "error")}
+
+
 def render_checks(lines: list[CheckLine]) -> str:
-    tally = {s: sum(c.status == s for c in lines) for s in ("passed", "warning", "error")}
+    counts = tally(lines)
     out = [
-        f"Checks: {len(lines)} ({tally['passed']} passed, {tally['warning']} warnings, "
-        f"{tally['error']} errors)"
+        f"Checks: {len(lines)} ({counts['passed']} passed, {counts['warning']} warnings, "
+        f"{counts['error']} errors)"
     ]
     for line in lines:
         count = "" if line.count is None else f"{line.count:>9,}"

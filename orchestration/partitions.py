@@ -6,6 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from sources.contract import entities
 from sources.landing import landed_days
@@ -23,13 +27,23 @@ def discover_days(landing: Path) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def unregistered_days(instance: dg.DagsterInstance, days: list[dt.date]) -> list[str]:
+    """The keys of `days` not yet known to the instance, in date order."""
+    known = set(instance.get_dynamic_partitions(landing_days.name))
+    return [d.isoformat() for d in sorted(days) if d.isoformat() not in known]
+
+
 def register_days(instance: dg.DagsterInstance, days: list[dt.date]) -> list[str]:
     """Add days not yet known to the instance, in date order; returns the newly added keys."""
-    known = set(instance.get_dynamic_partitions(landing_days.name))
-    new = [d.isoformat() for d in sorted(days) if d.isoformat() not in known]
+    new = unregistered_days(instance, days)
     if new:
         instance.add_dynamic_partitions(landing_days.name, new)
     return new
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags that select the partitions `first`..`last` (in the partitions' order)."""
+    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
 
 
 def full_range(instance: dg.DagsterInstance) -> tuple[str, str]:

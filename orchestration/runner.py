@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from orchestration.partitions import discover_days, full_range, landing_days, register_days
+from orchestration.partitions import (
+    discover_days,
+    full_range,
+    landing_days,
+    range_tags,
+    register_days,
+)
 
 
 class NothingLandedError(RuntimeError):
@@ -53,10 +55,7 @@ def run_everything(
 
     return defs.resolve_job_def("materialize_everything").execute_in_process(
         instance=instance,
-        tags={
-            ASSET_PARTITION_RANGE_START_TAG: first,
-            ASSET_PARTITION_RANGE_END_TAG: last,
-        },
+        tags=range_tags(first, last),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         resources=resources,
         raise_on_error=False,

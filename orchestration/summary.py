@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.identity_quality import match_rates
+from orchestration.mart_queries import followup_top, rfm_segment_sizes
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
@@ -78,10 +79,7 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
     lines = [f"RFM segments as of {as_of} (marts.mart_customer_rfm):"]
     lines += [
         f"  {segment:<20} {customers:>8,} customers  {revenue:>16,.2f} CNY in the window"
-        for segment, customers, revenue in con.execute(
-            """SELECT rfm_segment, count(*), sum(monetary_cny) FROM marts.mart_customer_rfm
-            GROUP BY 1 ORDER BY 3 DESC"""
-        ).fetchall()
+        for segment, customers, revenue in rfm_segment_sizes(con)
     ]
     lines.append("Cadence status per tier (marts.mart_customer_cadence):")
     lines += [
@@ -101,12 +99,7 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
     lines += [
         f"  {rep} #{rank:<3} {name or '(no name)':<12} tier {tier} {status:<9} "
         f"{overdue:>6.1f} days overdue, last touch {channel or '-'}"
-        for rep, rank, name, tier, status, overdue, channel in con.execute(
-            """SELECT owner_rep_id, queue_rank, customer_name, tier, cadence_status,
-                days_overdue, last_touch_channel
-            FROM marts.mart_followup_queue ORDER BY priority_score DESC, followup_id LIMIT ?""",
-            [queue_rows],
-        ).fetchall()
+        for rep, rank, name, tier, _, status, overdue, channel in followup_top(con, queue_rows)
     ]
     return lines
 

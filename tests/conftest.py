@@ -96,6 +96,15 @@ def materialize(
     )
 
 
+def check_of(result: dg.ExecuteInProcessResult, asset: str, check: str) -> dg.AssetCheckEvaluation:
+    """The evaluation of check `check` of asset `asset` (e.g. "raw/crm__activities") in a run."""
+    return next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == asset and e.check_name == check
+    )
+
+
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sample")

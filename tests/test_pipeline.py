@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.identity_quality import match_rates
-from tests.conftest import materialize
+from tests.conftest import check_of, materialize
 from tests.landing_files import CUSTOMER_HEADER, customer, partition, write_csv, write_jsonl
 
 ENTITIES = ["crm/customers", "crm/activities", "email/events", "orders/orders"]
@@ -13,14 +13,6 @@ ENTITIES = ["crm/customers", "crm/activities", "email/events", "orders/orders"]
 
 def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
     return {e.check_name: e for e in result.get_asset_check_evaluations()}
-
-
-def check_of(result: dg.ExecuteInProcessResult, asset: str, check: str) -> dg.AssetCheckEvaluation:
-    return next(
-        e
-        for e in result.get_asset_check_evaluations()
-        if e.asset_key.to_user_string() == asset and e.check_name == check
-    )
 
 
 def failed_rows(evaluation: dg.AssetCheckEvaluation) -> int:

@@ -12,9 +12,10 @@ import duckdb
 
 from orchestration.as_of import resolve_as_of
 from orchestration.assets.dbt import dbt_models
+from orchestration.check_report import check_lines, tally
 from orchestration.project import dbt_project
 from orchestration.publishing.build import build_version, new_version_name
-from orchestration.publishing.gate import audit_problems, check_tally
+from orchestration.publishing.gate import audit_problems, run_check_evaluations
 from orchestration.publishing.masking import marts_from_manifest
 from orchestration.publishing.versions import (
     finish_version,
@@ -39,7 +40,8 @@ MART_KEYS = [spec.key for spec in dbt_models.specs if spec.group_name == "marts"
 def published_marts(
     context: dg.AssetExecutionContext, duckdb: Warehouse, published: PublishedMarts
 ):
-    problems = audit_problems(context.instance, context.run.run_id)
+    evaluations = run_check_evaluations(context.instance, context.run.run_id)
+    problems = audit_problems(context.instance, context.run.run_id, evaluations)
     if problems:
         raise dg.Failure(
             description="nothing published: " + "; ".join(problems),
@@ -53,7 +55,7 @@ def published_marts(
         "run_id": context.run.run_id,
         "as_of_date": as_of.isoformat(),
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "checks": check_tally(context.instance, context.run.run_id),
+        "checks": tally(check_lines(evaluations)),
     }
     building = start_version(published.path, version)
     try:

@@ -13,6 +13,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 
+from expectations.config import QualityConfig, load_quality_config
 from expectations.suites import BLOCKING, CHECKS, partition_rules, row_rules
 from expectations.validation import CheckOutcome, GxSession, validate_entity
 from orchestration.raw_assets import raw_asset_key
@@ -20,17 +21,16 @@ from orchestration.resources import QualityGates
 from sources.contract import Entity, entities
 
 
-def checks_of(entity: Entity) -> list[str]:
+def checks_of(entity: Entity, config: QualityConfig) -> list[str]:
     """The checks that have rules for this entity, in CHECKS order."""
-    from expectations.config import load_quality_config
-
-    config = load_quality_config()
     rules = row_rules(entity, config.entities[entity.qualified_name])
     rules += partition_rules(entity, config.volume)
     present = {rule.check for rule in rules} | {"quarantine"}
     return [check for check in CHECKS if check in present]
 
 
+# The rules (not the acknowledgements) decide which checks each entity has.
+_RULES = load_quality_config()
 CHECK_SPECS = [
     dg.AssetCheckSpec(
         name=check,
@@ -39,7 +39,7 @@ CHECK_SPECS = [
         blocking=check in BLOCKING,
     )
     for entity in entities().values()
-    for check in checks_of(entity)
+    for check in checks_of(entity, _RULES)
 ]
 
 

@@ -21,9 +21,10 @@ def _name(asset_key: dg.AssetKey, check_name: str) -> str:
     return f"{asset_key.to_user_string()}:{check_name}"
 
 
-def audit_problems(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    """Why this run must not publish; empty when it may."""
-    evaluations = _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
+def audit_problems(
+    instance: dg.DagsterInstance, run_id: str, evaluations: list[dg.AssetCheckEvaluation]
+) -> list[str]:
+    """Why this run must not publish, given its check evaluations; empty when it may."""
     planned = _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
     problems = [
         f"check {_name(e.asset_key, e.check_name)} failed"
@@ -37,16 +38,3 @@ def audit_problems(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         if (p.asset_key, p.check_name) not in evaluated
     ]
     return sorted(problems)
-
-
-def check_tally(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
-    evaluations = _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
-    return {
-        "passed": sum(e.passed for e in evaluations),
-        "warnings": sum(
-            not e.passed and e.severity == dg.AssetCheckSeverity.WARN for e in evaluations
-        ),
-        "errors": sum(
-            not e.passed and e.severity == dg.AssetCheckSeverity.ERROR for e in evaluations
-        ),
-    }

@@ -6,15 +6,14 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from orchestration.mart_queries import rfm_segment_sizes
+
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 380, "template": "plotly_white"}
 
 
 def rfm_segments(con: duckdb.DuckDBPyConnection) -> go.Figure:
-    rows = con.execute(
-        """SELECT rfm_segment, count(*) AS customers, sum(monetary_cny) AS revenue
-        FROM marts.mart_customer_rfm GROUP BY ALL ORDER BY revenue DESC"""
-    ).fetchall()
+    rows = rfm_segment_sizes(con)
     segments = [r[0] for r in rows]
     figure = make_subplots(
         rows=1, cols=2, subplot_titles=("Customers", "Revenue, CNY (RFM window)")

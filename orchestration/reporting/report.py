@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.check_report import CheckLine
+from orchestration.check_report import CheckLine, tally
+from orchestration.mart_queries import followup_top
 from orchestration.reporting import figures
 
 QUEUE_ROWS = 20
@@ -34,21 +35,16 @@ def _table(header: list[str], rows: list[tuple], classes: list[str] | None = Non
 
 
 def followup_table(con: duckdb.DuckDBPyConnection) -> str:
-    rows = con.execute(
-        f"""SELECT owner_rep_id, queue_rank, customer_name, tier, rfm_segment, cadence_status,
-            round(days_overdue, 1), last_touch_channel
-        FROM marts.mart_followup_queue ORDER BY priority_score DESC, followup_id
-        LIMIT {QUEUE_ROWS}"""
-    ).fetchall()
+    rows = [(*row[:6], round(row[6], 1), row[7]) for row in followup_top(con, QUEUE_ROWS)]
     header = ["rep", "rank", "customer", "tier", "segment", "status", "days overdue", "last touch"]
     return _table(header, rows)
 
 
 def quality_table(checks: list[CheckLine]) -> str:
-    tally = {s: sum(c.status == s for c in checks) for s in ("passed", "warning", "error")}
+    counts = tally(checks)
     summary = (
-        f"<p>{len(checks)} checks: {tally['passed']} passed, {tally['warning']} warnings, "
-        f"{tally['error']} errors.</p>"
+        f"<p>{len(checks)} checks: {counts['passed']} passed, {counts['warning']} warnings, "
+        f"{counts['error']} errors.</p>"
     )
     shown = [c for c in checks if c.status != "passed"]
     rows = [(c.status, c.asset, c.check, c.count, c.detail) for c in shown]
