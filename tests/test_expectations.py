@@ -59,3 +59,26 @@ def test_only_due_days_count_as_gaps(cadence, due_but_missing):
     frame = partition_frame(con, entity, load_quality_config().volume, [friday])
     assert list(frame["landed"]) == [True, False, False, True]
     assert (frame["landed_when_expected"] == False).sum() == due_but_missing  # noqa: E712
+
+
+def test_a_day_far_below_its_weekdays_median_is_flagged():
+    from expectations.suites import partition_rules
+    from expectations.validation import GxSession
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute(LOAD_LOG_DDL)
+    monday = dt.date(2026, 6, 29)
+    days = [monday - dt.timedelta(days=n) for n in range(35, -1, -1)]
+    for day in days:
+        rows = 5 if day == monday else 100
+        con.execute(
+            "INSERT INTO raw.load_log (entity, _dt, status, data_rows) VALUES (?, ?, 'loaded', ?)",
+            [EVENTS.qualified_name, day, rows],
+        )
+    volume = load_quality_config().volume
+    frame = partition_frame(con, EVENTS, volume, days)
+    rules = [r for r in partition_rules(EVENTS, volume) if r.check == "volume"]
+    ((_, result),) = GxSession(None).validate("events.partitions", rules, frame, True)
+    assert result["unexpected_count"] == 1
+    assert frame.loc[result["unexpected_index_list"][0], "data_rows"] == 5

@@ -20,7 +20,7 @@ import yaml
 from expectations.suites import Rule
 from orchestration.publishing.versions import current_version, rollback
 from sources.contract import entities
-from tests.conftest import materialize
+from tests.conftest import check_of, materialize
 from tests.landing_files import (
     ACTIVITY_HEADER,
     CUSTOMER_HEADER,
@@ -112,16 +112,25 @@ def out_of_range_amount(landing: Path) -> None:
     )
 
 
+def future_late_and_broken_rows(landing: Path) -> None:
+    """On the last day: an activity dated after its delivery day, one 5 days old (lateness is 3),
+    and a line with a field too many."""
+    path = write_csv(
+        partition(landing, "crm/activities", DAYS[2]),
+        "a.csv",
+        ACTIVITY_HEADER,
+        [
+            activity("A21"),
+            activity("A22", occurred_at="2026-06-05 10:00:00"),
+            activity("A23", occurred_at="2026-05-29 10:00:00"),
+        ],
+    )
+    with path.open("a", encoding="utf-8") as f:
+        f.write(",".join(activity("A24")) + ",extra\n")
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def evaluation(result, asset: str, check: str) -> dg.AssetCheckEvaluation:
-    return next(
-        e
-        for e in result.get_asset_check_evaluations()
-        if e.asset_key.to_user_string() == asset and e.check_name == check
-    )
 
 
 def version_seen_by_a_new_process(path: Path) -> str:
@@ -199,7 +208,7 @@ def test_bad_delivery_fails_its_check_and_publishes_nothing(
 
     result = materialize(instance, home, landing)
 
-    failed = evaluation(result, asset, check)
+    failed = check_of(result, asset, check)
     assert (failed.passed, failed.severity) == (False, dg.AssetCheckSeverity.ERROR)
     assert failed.metadata["unexpected_count"].value == unexpected
     assert failed.metadata["failed_rules"].value == rule
@@ -209,12 +218,33 @@ def test_bad_delivery_fails_its_check_and_publishes_nothing(
     assert reader.execute(sqlalchemy.text("SELECT count(*) FROM marts.dim_customer")).scalar() > 0
 
 
+def test_time_rules_and_quarantine_count_exactly(published):
+    home, landing, instance = published
+    write_clean_landing(landing)
+    future_late_and_broken_rows(landing)
+
+    result = materialize(instance, home, landing)
+
+    future = check_of(result, "raw/crm__activities", "contract")
+    assert (future.passed, future.severity) == (False, dg.AssetCheckSeverity.ERROR)
+    assert future.metadata["failed_rules"].value == "time:not_after_delivery"
+    assert future.metadata["unexpected_count"].value == 1
+    late = check_of(result, "raw/crm__activities", "lateness")
+    assert (late.passed, late.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert late.metadata["unexpected_count"].value == 1
+    broken = check_of(result, "raw/crm__activities", "quarantine")
+    assert (broken.passed, broken.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert broken.metadata["unexpected_count"].value == 1
+    assert "Expected Number of Columns: 9 Found: 10" in broken.metadata["failed_rules"].value
+    assert not published_step_succeeded(result)
+
+
 def test_exact_redelivery_warns_with_the_surplus_count(published):
     home, landing, instance = published
     write_clean_landing(landing)
     redelivered_with_a_changed_row(landing)
     result = materialize(instance, home, landing)
-    duplicates = evaluation(result, "raw/crm__activities", "duplicates")
+    duplicates = check_of(result, "raw/crm__activities", "duplicates")
     assert (duplicates.passed, duplicates.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert duplicates.metadata["unexpected_count"].value == 1  # A12's second copy
 
@@ -276,7 +306,7 @@ def test_an_acknowledged_gap_warns_and_a_good_run_publishes_while_a_reader_holds
 
     result = materialize(instance, home, landing, acknowledged)
 
-    gap = evaluation(result, "raw/email__events", "gaps")
+    gap = check_of(result, "raw/email__events", "gaps")
     assert (gap.passed, gap.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert gap.metadata["acknowledged"].value is True
     assert published_step_succeeded(result)
@@ -329,7 +359,7 @@ def test_backfill_reloads_and_checks_only_its_days(published):
 
     result = materialize(instance, home, landing, first=DAYS[2], last=DAYS[2])
 
-    failed = evaluation(result, "raw/crm__activities", "contract")
+    failed = check_of(result, "raw/crm__activities", "contract")
     assert failed.metadata["unexpected_count"].value == 1
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         after = dict(
