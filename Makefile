@@ -23,7 +23,7 @@ DBT := $(CURDIR)/$(VENV)/bin/dbt
 # dagster-dbt looks up `dbt` on PATH in places (`dagster dev` prepares the manifest with it).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup manifest generate run demo docs backfill rollback test lint pytest dev clean
+.PHONY: help setup manifest generate run demo docs backfill rollback test lint pytest bench dev clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ pytest: manifest  ## the test suite (incl. a full materialisation of a small sam
 	$(PY) -m pytest
 
 test: lint pytest  ## everything CI runs
+
+bench: manifest  ## pipeline vs a DuckDB reference vs pandas at 1M/10M/50M rows (~1.5 h; SCALES=1M,10M)
+	$(PY) -m tests.bench $(if $(SCALES),--scales $(SCALES))
 
 dev: manifest  ## the Dagster UI with the project loaded (runs of `make run` included)
 	mkdir -p $(CADENCE_HOME)/dagster

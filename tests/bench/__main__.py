@@ -1,0 +1,236 @@
+"""`make bench`: the pipeline against the hand-written DuckDB reference and a pandas notebook.
+
+For each scale (generated once and cached under $CADENCE_HOME/bench/data) it measures, one after
+the other on the same files: the full pipeline over every day but the newest, the reference
+script and the pandas notebook over the same days, then the newest day as an incremental run.
+Each runs as its own process; wall time and the peak RSS of its process tree are recorded. The
+reference's marts must equal the pipeline's. Results: $CADENCE_HOME/bench/results.json, and a
+table on stdout. Not part of `make test`: the 50M scale takes about an hour on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import psutil
+
+from tests.bench.measure import Measured, measure
+from tests.bench.reference import compare, differences
+from tests.bench.report import render
+
+# Generator arguments per scale: interaction rows (activities, email events, orders) grow with
+# the persons; the large profile lands about 53M of them over two years.
+SCALES = {
+    "1M": ["--customers", "18700", "--days", "730"],
+    "10M": ["--customers", "187000", "--days", "730"],
+    "50M": ["--profile", "large"],
+}
+SEED = "42"
+TARGETS = {"full_vs_reference": 1.5, "incremental_seconds": 15.0, "peak_rss_gib": 6.0}
+STEP_LINE = re.compile(r"^\s+(\S+)\s+succeeded in ([\d,.]+) s$", re.MULTILINE)
+ROW_TABLES = {
+    "raw": ["raw.crm__customers", "raw.crm__activities", "raw.email__events", "raw.orders__orders"],
+    "rejected": ["raw.rejects"],
+    "staging": [
+        "staging.stg_crm__customers",
+        "staging.stg_crm__activities",
+        "staging.stg_email__events",
+        "staging.stg_orders__orders",
+    ],
+    "identity records": ["intermediate.int_records_clustered"],
+    "fct_interactions": ["marts.fct_interactions"],
+    "customers": ["marts.dim_customer"],
+}
+
+
+def dataset(bench: Path, scale: str) -> Path:
+    """The generated landing tree of a scale, generated on first use."""
+    out = bench / "data" / scale
+    if (out / "truth" / "manifest.json").is_file():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "sources.generator", *SCALES[scale], "--seed", SEED]
+    print(f"[{scale}] generating: {' '.join(command[3:])}", flush=True)
+    subprocess.run([*command, "--out", str(out), "--quiet"], check=True)
+    return out
+
+
+def partition_folders(landing: Path) -> dict[str, list[Path]]:
+    by_day: dict[str, list[Path]] = {}
+    for folder in sorted(landing.glob("*/*/dt=*")):
+        by_day.setdefault(folder.name.removeprefix("dt="), []).append(folder)
+    return by_day
+
+
+def link_days(landing: Path, view: Path, days: list[str]) -> None:
+    """Make the given days of `landing` appear under `view`, without copying the files."""
+    by_day = partition_folders(landing)
+    for day in days:
+        for folder in by_day[day]:
+            link = view / folder.relative_to(landing)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(folder.resolve(), target_is_directory=True)
+
+
+def interaction_rows(data: Path) -> int:
+    rows = json.loads((data / "truth" / "manifest.json").read_text())["rows"]
+    return rows["crm/activities"] + rows["email/events"] + rows["orders/orders"]
+
+
+def count_rows(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            stage: sum(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+            for stage, tables in ROW_TABLES.items()
+        }
+
+
+def slowest_dbt_nodes(since: float, limit: int = 8) -> list[dict]:
+    """The slowest models and tests of the newest dbt invocation (its run_results.json)."""
+    target = Path(__file__).resolve().parents[2] / "dbt_project" / "target"
+    results = [p for p in target.glob("*/run_results.json") if p.stat().st_mtime >= since]
+    if not results:
+        return []
+    newest = max(results, key=lambda p: p.stat().st_mtime)
+    nodes = json.loads(newest.read_text())["results"]
+    ranked = sorted(nodes, key=lambda n: n["execution_time"], reverse=True)[:limit]
+    return [
+        {"node": n["unique_id"].split(".")[-1], "seconds": round(n["execution_time"], 1)}
+        for n in ranked
+    ]
+
+
+def _summary(measured: Measured) -> dict:
+    return {
+        "seconds": round(measured.seconds, 1),
+        "peak_rss_gib": round(measured.peak_rss_gib, 2),
+    }
+
+
+def _require(measured: Measured, what: str, log: Path) -> None:
+    if measured.returncode != 0:
+        tail = "\n".join(measured.stderr.splitlines()[-15:])
+        raise SystemExit(f"{what} failed (exit {measured.returncode}); see {log}\n{tail}")
+
+
+def pipeline_env(home: Path, landing: Path, data: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CADENCE_HOME": str(home),
+        "CADENCE_LANDING_DIR": str(landing),
+        "CADENCE_ACKNOWLEDGEMENTS": str(data / "acknowledgements.yml"),
+    }
+
+
+def bench_scale(bench: Path, scale: str) -> dict:
+    data = dataset(bench, scale)
+    work = bench / "runs" / scale
+    shutil.rmtree(work, ignore_errors=True)
+    landing, home = work / "landing", work / "home"
+    days = sorted(partition_folders(data / "landing"))
+    link_days(data / "landing", landing, days[:-1])
+    as_of = days[-2]
+    env = pipeline_env(home, landing, data)
+    python = sys.executable
+    result: dict = {"interaction_rows": interaction_rows(data), "days": len(days), "as_of": as_of}
+
+    print(f"[{scale}] full pipeline over {len(days) - 1} days", flush=True)
+    began = dt.datetime.now().timestamp()
+    log = work / "logs" / "pipeline.log"
+    full = measure([python, "-m", "orchestration.cli", "run"], env, log)
+    _require(full, "the full pipeline run", log)
+    steps = {name: float(s.replace(",", "")) for name, s in STEP_LINE.findall(full.stdout)}
+    result["pipeline"] = {
+        **_summary(full),
+        "steps": steps,
+        "slowest_dbt_nodes": slowest_dbt_nodes(began),
+        "rows": count_rows(home / "warehouse.duckdb"),
+    }
+
+    print(f"[{scale}] reference script", flush=True)
+    log = work / "logs" / "reference.log"
+    command = [python, "-m", "tests.bench.reference", "--landing", str(landing)]
+    reference = measure([*command, "--database", str(work / "reference.duckdb")], env, log)
+    _require(reference, "the reference script", log)
+    built = json.loads(reference.stdout.splitlines()[-1])
+    stages = built.pop("seconds")
+    result["reference"] = {**_summary(reference), **built, "stages": stages}
+    comparison = compare(home / "warehouse.duckdb", work / "reference.duckdb")
+    result["marts_equal"] = not list(differences(comparison))
+    result["comparison"] = comparison
+
+    print(f"[{scale}] pandas notebook", flush=True)
+    log = work / "logs" / "notebook.log"
+    command = [python, "-m", "tests.bench.notebook", "--landing", str(landing)]
+    notebook = measure([*command, "--as-of", as_of, "--out", str(work / "notebook")], env, log)
+    if notebook.returncode == 0:
+        result["pandas"] = {**_summary(notebook), **json.loads(notebook.stdout.splitlines()[-1])}
+    else:
+        result["pandas"] = {**_summary(notebook), "failed": notebook.stderr.splitlines()[-1:]}
+
+    print(f"[{scale}] incremental run of {days[-1]}", flush=True)
+    link_days(data / "landing", landing, days[-1:])
+    began = dt.datetime.now().timestamp()
+    log = work / "logs" / "incremental.log"
+    backfill = ["backfill", "--from", days[-1], "--to", days[-1]]
+    incremental = measure([python, "-m", "orchestration.cli", *backfill], env, log)
+    _require(incremental, "the incremental run", log)
+    result["incremental"] = {
+        **_summary(incremental),
+        "steps": {n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(incremental.stdout)},
+        "slowest_dbt_nodes": slowest_dbt_nodes(began),
+    }
+    result["ratios"] = {
+        "full_vs_reference": round(full.seconds / reference.seconds, 2),
+        "pandas_vs_pipeline": round(notebook.seconds / full.seconds, 2)
+        if notebook.returncode == 0
+        else None,
+    }
+    return result
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "duckdb": duckdb.__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--scales", default=",".join(SCALES), help="e.g. 1M,10M,50M")
+    args = parser.parse_args()
+    scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    unknown = [s for s in scales if s not in SCALES]
+    if unknown:
+        parser.error(f"unknown scale {', '.join(unknown)}; choose from {', '.join(SCALES)}")
+    bench = Path(os.environ.get("CADENCE_HOME", ".cadence")).resolve() / "bench"
+    results_path = bench / "results.json"
+    results = {"machine": machine(), "targets": TARGETS, "scales": {}}
+    for scale in scales:
+        results["scales"][scale] = bench_scale(bench, scale)
+        largest = results["scales"][scale]
+        results["largest_scale"] = scale
+        results["full_vs_reference"] = largest["ratios"]["full_vs_reference"]
+        results["pandas_vs_pipeline"] = largest["ratios"]["pandas_vs_pipeline"]
+        results_path.write_text(json.dumps(results, indent=2))  # kept after every scale
+    print(render(results))
+    print(f"\nResults: {results_path}")
+    if not all(s["marts_equal"] for s in results["scales"].values()):
+        raise SystemExit("the pipeline's marts differ from the reference's (see comparison)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The benchmark's results as text: a table per scale, the scale curve, and the targets."""
+
+from __future__ import annotations
+
+
+def _row(stage: str, seconds: float | None, rss: float | None = None, rows: int | None = None):
+    wall = f"{seconds:>9,.1f}" if seconds is not None else " " * 9
+    memory = f"{rss:>8.2f}" if rss is not None else " " * 8
+    count = f"{rows:>14,}" if rows is not None else ""
+    return f"  {stage:<34}{wall}{memory}{count}"
+
+
+def scale_table(scale: str, result: dict) -> list[str]:
+    pipeline, reference = result["pipeline"], result["reference"]
+    pandas, incremental = result["pandas"], result["incremental"]
+    rows = pipeline["rows"]
+    lines = [
+        f"Scale {scale}: {result['interaction_rows']:,} interaction rows landed over "
+        f"{result['days']} days (as of {result['as_of']} for the full build)",
+        f"  {'stage':<34}{'wall s':>9}{'RSS GiB':>8}{'rows':>14}",
+        "  pipeline, full build (all days but the newest)",
+    ]
+    steps = pipeline["steps"]
+    lines += [
+        _row("  extract + GX gates", steps.get("extract_landing"), rows=rows["raw"]),
+        _row(
+            "  dbt build (models + tests)", steps.get("dbt_models"), rows=rows["fct_interactions"]
+        ),
+        _row("  publish", steps.get("published__marts")),
+        _row("  report", steps.get("published__report")),
+        _row("  total (process)", pipeline["seconds"], pipeline["peak_rss_gib"]),
+        _row(
+            "pipeline, incremental newest day", incremental["seconds"], incremental["peak_rss_gib"]
+        ),
+        "  reference DuckDB script (same days)",
+    ]
+    landed = sum(v for k, v in reference["rows"].items() if k.startswith("landed_"))
+    for stage, seconds in reference["stages"].items():
+        count = {"load": landed, "facts": reference["rows"]["fct_interactions"]}.get(stage)
+        lines.append(_row(f"  {stage}", seconds, rows=count))
+    lines.append(_row("  total (process)", reference["seconds"], reference["peak_rss_gib"]))
+    lines.append("  pandas notebook: RFM + cadence (same days)")
+    if "failed" in pandas:
+        lines.append(f"    failed: {' '.join(pandas['failed'])}")
+    else:
+        for stage, seconds in pandas["stages"].items():
+            lines.append(_row(f"  {stage}", seconds))
+        lines.append(_row("  total (process)", pandas["seconds"], pandas["peak_rss_gib"]))
+    ratios = result["ratios"]
+    lines.append(
+        f"  full_vs_reference {ratios['full_vs_reference']}x   "
+        f"pandas_vs_pipeline {ratios['pandas_vs_pipeline']}x   "
+        f"marts equal: {'yes' if result['marts_equal'] else 'NO'}"
+    )
+    return lines
+
+
+def scale_curve(scales: dict) -> list[str]:
+    lines = [
+        "Scale curve (wall seconds; per million interaction rows in brackets)",
+        f"  {'scale':<6}{'rows':>13}{'extract':>16}{'dbt':>16}{'pipeline':>16}"
+        f"{'reference':>16}{'pandas':>16}{'incr. day':>11}",
+    ]
+    for scale, result in scales.items():
+        millions = result["interaction_rows"] / 1e6
+        steps = result["pipeline"]["steps"]
+
+        def cell(seconds, millions=millions):
+            if seconds is None:
+                return f"{'-':>16}"
+            return f"{seconds:>8,.0f} ({seconds / millions:>4.1f})"
+
+        pandas = result["pandas"].get("seconds") if "failed" not in result["pandas"] else None
+        lines.append(
+            f"  {scale:<6}{result['interaction_rows']:>13,}{cell(steps.get('extract_landing'))}"
+            f"{cell(steps.get('dbt_models'))}{cell(result['pipeline']['seconds'])}"
+            f"{cell(result['reference']['seconds'])}{cell(pandas)}"
+            f"{result['incremental']['seconds']:>11,.1f}"
+        )
+    return lines
+
+
+def targets(results: dict) -> list[str]:
+    scale = results["largest_scale"]
+    largest = results["scales"][scale]
+    wanted = results["targets"]
+    checks = [
+        (
+            f"pipeline <= {wanted['full_vs_reference']}x reference",
+            largest["ratios"]["full_vs_reference"] <= wanted["full_vs_reference"],
+            f"{largest['ratios']['full_vs_reference']}x",
+        ),
+        (
+            f"incremental day <= {wanted['incremental_seconds']:.0f} s",
+            largest["incremental"]["seconds"] <= wanted["incremental_seconds"],
+            f"{largest['incremental']['seconds']:,.1f} s",
+        ),
+        (
+            f"peak RSS <= {wanted['peak_rss_gib']:.0f} GiB",
+            max(largest["pipeline"]["peak_rss_gib"], largest["incremental"]["peak_rss_gib"])
+            <= wanted["peak_rss_gib"],
+            f"{largest['pipeline']['peak_rss_gib']:.2f} GiB",
+        ),
+    ]
+    lines = [f"Targets at {scale}"]
+    for name, met, measured in checks:
+        lines.append(f"  {name:<36}{measured:>12}  {'met' if met else 'MISSED'}")
+    return lines
+
+
+def render(results: dict) -> str:
+    lines: list[str] = []
+    for scale, result in results["scales"].items():
+        lines += [*scale_table(scale, result), ""]
+    lines += [*scale_curve(results["scales"]), "", *targets(results)]
+    return "\n".join(lines)
