@@ -63,12 +63,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     columns = {c.name: SQL_TYPES[c.type] for c in entity.columns} | LINEAGE_COLUMNS
     ddl = ", ".join(f"{quote_identifier(c)} {t}" for c, t in columns.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(entity)} ({ddl})")
+    # pragma_table_info reads one table; information_schema.columns took over a second to list
+    # every column of every catalog.
     existing = {
         row[0]
         for row in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'raw' AND table_name = ?",
-            [entity.table_name],
+            f"SELECT name FROM pragma_table_info({quote_literal(raw_table(entity))})"
         ).fetchall()
     }
     for column, sql_type in columns.items():

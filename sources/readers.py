@@ -80,10 +80,13 @@ def _value_expression(column: str, source_expr: str, mapping: Mapping | None) ->
     return f"CASE trim({source_expr}) {whens} ELSE {source_expr} END"
 
 
-def _insert_select(con, entity: Entity, select_list: dict[str, str], from_sql: str) -> None:
+def _insert_select(con, entity: Entity, select_list: dict[str, str], from_sql: str) -> int:
+    """Insert into landed_text; the number of rows inserted."""
     columns = ", ".join(quote_identifier(c) for c in select_list)
     expressions = ", ".join(select_list.values())
-    con.execute(f"INSERT INTO landed_text ({columns}) SELECT {expressions} {from_sql}")
+    return con.execute(
+        f"INSERT INTO landed_text ({columns}) SELECT {expressions} {from_sql}"
+    ).fetchone()[0]
 
 
 def _struct_json(fields: dict[str, str]) -> str:
@@ -207,8 +210,9 @@ def read_jsonl(con, entity: Entity, path: Path, day: str, scratch: Path) -> File
         "AS extra_entries FROM (SELECT *, json_transform(obj, "
         f"'\"MAP(VARCHAR, VARCHAR)\"') AS fields FROM ({objects})))"
     )
-    _insert_select(con, entity, select_list, parsed)
-    data_rows = con.execute(f"SELECT count(*) {non_blank}").fetchone()[0]
+    # Every non-blank line becomes one row, parsed or not: counting the insert counts the data
+    # rows without scanning the lines again.
+    data_rows = _insert_select(con, entity, select_list, parsed)
     return FileRead("loaded" if data_rows else "no_rows", encoding, None, data_rows)
 
 
