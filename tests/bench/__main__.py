@@ -78,6 +78,8 @@ def link_days(landing: Path, view: Path, days: list[str]) -> None:
     for day in days:
         for folder in by_day[day]:
             link = view / folder.relative_to(landing)
+            if link.is_symlink():  # linked by the run this one resumes
+                continue
             link.parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(folder.resolve(), target_is_directory=True)
 
@@ -132,10 +134,22 @@ def pipeline_env(home: Path, landing: Path, data: Path) -> dict[str, str]:
     }
 
 
-def bench_scale(bench: Path, scale: str) -> dict:
+def checkpointed(work: Path, stage: str, resume: bool, run) -> dict:
+    """A stage's result, saved as soon as it is measured: an interrupted bench resumes from it."""
+    saved = work / f"{stage}.json"
+    if resume and saved.is_file():
+        print(f"  reusing {saved}", flush=True)
+        return json.loads(saved.read_text())
+    result = run()
+    saved.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
     data = dataset(bench, scale)
     work = bench / "runs" / scale
-    shutil.rmtree(work, ignore_errors=True)
+    if not resume:
+        shutil.rmtree(work, ignore_errors=True)
     landing, home = work / "landing", work / "home"
     days = sorted(partition_folders(data / "landing"))
     link_days(data / "landing", landing, days[:-1])
@@ -144,57 +158,67 @@ def bench_scale(bench: Path, scale: str) -> dict:
     python = sys.executable
     result: dict = {"interaction_rows": interaction_rows(data), "days": len(days), "as_of": as_of}
 
-    print(f"[{scale}] full pipeline over {len(days) - 1} days", flush=True)
-    began = dt.datetime.now().timestamp()
-    log = work / "logs" / "pipeline.log"
-    full = measure([python, "-m", "orchestration.cli", "run"], env, log)
-    _require(full, "the full pipeline run", log)
-    steps = {name: float(s.replace(",", "")) for name, s in STEP_LINE.findall(full.stdout)}
-    result["pipeline"] = {
-        **_summary(full),
-        "steps": steps,
-        "slowest_dbt_nodes": slowest_dbt_nodes(began),
-        "rows": count_rows(home / "warehouse.duckdb"),
-    }
+    def full_build() -> dict:
+        print(f"[{scale}] full pipeline over {len(days) - 1} days", flush=True)
+        began = dt.datetime.now().timestamp()
+        log = work / "logs" / "pipeline.log"
+        full = measure([python, "-m", "orchestration.cli", "run"], env, log)
+        _require(full, "the full pipeline run", log)
+        return {
+            **_summary(full),
+            "steps": {n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(full.stdout)},
+            "slowest_dbt_nodes": slowest_dbt_nodes(began),
+            "rows": count_rows(home / "warehouse.duckdb"),
+        }
 
-    print(f"[{scale}] reference script", flush=True)
-    log = work / "logs" / "reference.log"
-    command = [python, "-m", "tests.bench.reference", "--landing", str(landing)]
-    reference = measure([*command, "--database", str(work / "reference.duckdb")], env, log)
-    _require(reference, "the reference script", log)
-    built = json.loads(reference.stdout.splitlines()[-1])
-    stages = built.pop("seconds")
-    result["reference"] = {**_summary(reference), **built, "stages": stages}
-    comparison = compare(home / "warehouse.duckdb", work / "reference.duckdb")
-    result["marts_equal"] = not list(differences(comparison))
-    result["comparison"] = comparison
+    def reference_script() -> dict:
+        print(f"[{scale}] reference script", flush=True)
+        log = work / "logs" / "reference.log"
+        command = [python, "-m", "tests.bench.reference", "--landing", str(landing)]
+        reference = measure([*command, "--database", str(work / "reference.duckdb")], env, log)
+        _require(reference, "the reference script", log)
+        built = json.loads(reference.stdout.splitlines()[-1])
+        stages = built.pop("seconds")
+        comparison = compare(home / "warehouse.duckdb", work / "reference.duckdb")
+        return {**_summary(reference), **built, "stages": stages, "comparison": comparison}
 
-    print(f"[{scale}] pandas notebook", flush=True)
-    log = work / "logs" / "notebook.log"
-    command = [python, "-m", "tests.bench.notebook", "--landing", str(landing)]
-    notebook = measure([*command, "--as-of", as_of, "--out", str(work / "notebook")], env, log)
-    if notebook.returncode == 0:
-        result["pandas"] = {**_summary(notebook), **json.loads(notebook.stdout.splitlines()[-1])}
-    else:
-        result["pandas"] = {**_summary(notebook), "failed": notebook.stderr.splitlines()[-1:]}
+    def pandas_notebook() -> dict:
+        print(f"[{scale}] pandas notebook", flush=True)
+        log = work / "logs" / "notebook.log"
+        command = [python, "-m", "tests.bench.notebook", "--landing", str(landing)]
+        notebook = measure([*command, "--as-of", as_of, "--out", str(work / "notebook")], env, log)
+        if notebook.returncode != 0:
+            return {**_summary(notebook), "failed": notebook.stderr.splitlines()[-1:]}
+        return {**_summary(notebook), **json.loads(notebook.stdout.splitlines()[-1])}
 
-    print(f"[{scale}] incremental run of {days[-1]}", flush=True)
-    link_days(data / "landing", landing, days[-1:])
-    began = dt.datetime.now().timestamp()
-    log = work / "logs" / "incremental.log"
-    backfill = ["backfill", "--from", days[-1], "--to", days[-1]]
-    incremental = measure([python, "-m", "orchestration.cli", *backfill], env, log)
-    _require(incremental, "the incremental run", log)
-    result["incremental"] = {
-        **_summary(incremental),
-        "steps": {n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(incremental.stdout)},
-        "slowest_dbt_nodes": slowest_dbt_nodes(began),
-    }
+    def incremental_day() -> dict:
+        print(f"[{scale}] incremental run of {days[-1]}", flush=True)
+        link_days(data / "landing", landing, days[-1:])
+        began = dt.datetime.now().timestamp()
+        log = work / "logs" / "incremental.log"
+        backfill = ["backfill", "--from", days[-1], "--to", days[-1]]
+        incremental = measure([python, "-m", "orchestration.cli", *backfill], env, log)
+        _require(incremental, "the incremental run", log)
+        return {
+            **_summary(incremental),
+            "steps": {
+                n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(incremental.stdout)
+            },
+            "slowest_dbt_nodes": slowest_dbt_nodes(began),
+        }
+
+    result["pipeline"] = checkpointed(work, "pipeline", resume, full_build)
+    result["reference"] = checkpointed(work, "reference", resume, reference_script)
+    result["comparison"] = result["reference"].pop("comparison")
+    result["marts_equal"] = not list(differences(result["comparison"]))
+    result["pandas"] = checkpointed(work, "pandas", resume, pandas_notebook)
+    result["incremental"] = checkpointed(work, "incremental", resume, incremental_day)
+    full_seconds = result["pipeline"]["seconds"]
     result["ratios"] = {
-        "full_vs_reference": round(full.seconds / reference.seconds, 2),
-        "pandas_vs_pipeline": round(notebook.seconds / full.seconds, 2)
-        if notebook.returncode == 0
-        else None,
+        "full_vs_reference": round(full_seconds / result["reference"]["seconds"], 2),
+        "pandas_vs_pipeline": None
+        if "failed" in result["pandas"]
+        else round(result["pandas"]["seconds"] / full_seconds, 2),
     }
     return result
 
@@ -211,6 +235,12 @@ def machine() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--scales", default=",".join(SCALES), help="e.g. 1M,10M,50M")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the stages an interrupted bench already measured, and keep the results of "
+        "scales not run again",
+    )
     args = parser.parse_args()
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     unknown = [s for s in scales if s not in SCALES]
@@ -218,13 +248,19 @@ def main() -> None:
         parser.error(f"unknown scale {', '.join(unknown)}; choose from {', '.join(SCALES)}")
     bench = Path(os.environ.get("CADENCE_HOME", ".cadence")).resolve() / "bench"
     results_path = bench / "results.json"
-    results = {"machine": machine(), "targets": TARGETS, "scales": {}}
+    previous = {}
+    if args.resume and results_path.is_file():
+        previous = json.loads(results_path.read_text())["scales"]
+    results = {"machine": machine(), "targets": TARGETS, "scales": previous}
     for scale in scales:
-        results["scales"][scale] = bench_scale(bench, scale)
-        largest = results["scales"][scale]
-        results["largest_scale"] = scale
-        results["full_vs_reference"] = largest["ratios"]["full_vs_reference"]
-        results["pandas_vs_pipeline"] = largest["ratios"]["pandas_vs_pipeline"]
+        results["scales"][scale] = bench_scale(bench, scale, args.resume)
+        results["scales"] = dict(
+            sorted(results["scales"].items(), key=lambda item: item[1]["interaction_rows"])
+        )
+        largest = list(results["scales"])[-1]
+        results["largest_scale"] = largest
+        results["full_vs_reference"] = results["scales"][largest]["ratios"]["full_vs_reference"]
+        results["pandas_vs_pipeline"] = results["scales"][largest]["ratios"]["pandas_vs_pipeline"]
         results_path.write_text(json.dumps(results, indent=2))  # kept after every scale
     print(render(results))
     print(f"\nResults: {results_path}")

@@ -134,6 +134,7 @@ def run(landing: Path, database: Path, memory_limit: str = "4GB") -> dict:
     lists = file_lists(landing, scratch)
     seconds = {"decode": time.perf_counter() - began}
     iterations = 0
+    (scratch / "spill").mkdir(parents=True, exist_ok=True)  # DuckDB creates only the last level
     with duckdb.connect(str(database), config={"memory_limit": memory_limit}) as con:
         con.execute(f"SET temp_directory = '{scratch / 'spill'}'")
         for stage in stages(lists):
