@@ -82,3 +82,25 @@ def test_a_day_far_below_its_weekdays_median_is_flagged():
     ((_, result),) = GxSession(None).validate("events.partitions", rules, frame, True)
     assert result["unexpected_count"] == 1
     assert frame.loc[result["unexpected_index_list"][0], "data_rows"] == 5
+
+
+@pytest.mark.parametrize("run_days", [[2], [1, 2]], ids=["new day only", "every day"])
+def test_a_row_delivered_again_unchanged_is_found_whether_or_not_the_run_reloads_history(run_days):
+    from expectations.frames import prepare_row_frames
+    from sources.extract import ensure_tables
+
+    activities = entities()["crm/activities"]
+    con = duckdb.connect()
+    ensure_tables(con, activities)
+    day = {n: dt.date(2026, 6, n) for n in (1, 2)}
+    delivered = [("A1", "done", 1), ("A2", "done", 1), ("A1", "done", 2), ("A2", "changed", 2)]
+    for line, (key, outcome, n) in enumerate(delivered, start=1):
+        con.execute(
+            "INSERT INTO raw.crm__activities (activity_id, outcome, _dt, _source_file, "
+            "_line_number) VALUES (?, ?, ?, ?, ?)",
+            [key, outcome, day[n], f"a{n}.csv", line],
+        )
+    rules = load_quality_config().entities[activities.qualified_name]
+    prepare_row_frames(con, activities, rules, [day[n] for n in run_days])
+    found = con.execute("SELECT activity_id, first_dt FROM redelivered").fetchall()
+    assert found == [("A1", day[1])]

@@ -178,7 +178,10 @@ def compare(pipeline: Path, reference: Path, memory_limit: str = "4GB") -> dict[
     hashes settles equality in one pass; only marts whose sums differ are diffed row by row (a
     row-by-row diff of 50M facts held 20 GB)."""
     results = {}
-    with duckdb.connect(config={"memory_limit": memory_limit}) as con:
+    # An in-memory database spills into ./.tmp; keep the spill beside the reference instead.
+    spill = reference.parent / f"{reference.stem}_scratch" / "compare_spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(spill)}) as con:
         con.execute(f"ATTACH '{pipeline}' AS pipeline (READ_ONLY)")
         con.execute(f"ATTACH '{reference}' AS reference (READ_ONLY)")
         for mart, left_out in COMPARED_MARTS.items():
