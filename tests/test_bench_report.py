@@ -65,6 +65,19 @@ def test_the_report_names_each_missed_target():
     assert "90.0 s  MISSED" in text
 
 
+def test_the_report_says_which_processes_held_the_peak():
+    text = render(
+        results(
+            pipeline__peak_at_seconds=1234.0,
+            pipeline__peak_rss_gib_by_process={
+                "12 dbt build": 4.1,
+                "11 orchestration.cli run": 2.2,
+            },
+        )
+    )
+    assert "peak at 1,234 s: dbt build 4.1 + orchestration.cli run 2.2 GiB" in text
+
+
 def test_a_failed_notebook_is_reported_not_hidden():
     failed = results(pandas={"seconds": 5.0, "peak_rss_gib": 9.0, "failed": ["MemoryError"]})
     failed["scales"]["2M"]["ratios"]["pandas_vs_pipeline"] = None

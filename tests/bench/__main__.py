@@ -116,6 +116,12 @@ def _summary(measured: Measured) -> dict:
     return {
         "seconds": round(measured.seconds, 1),
         "peak_rss_gib": round(measured.peak_rss_gib, 2),
+        "peak_at_seconds": round(measured.peak_at_seconds, 1),
+        "peak_rss_gib_by_process": {
+            name: round(rss / 2**30, 2)
+            for name, rss in sorted(measured.peak_by_process.items(), key=lambda p: -p[1])
+            if rss >= 2**26  # the tree's helpers of a few MB say nothing
+        },
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -20,20 +20,30 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    peak_at_seconds: float = 0.0
+    peak_by_process: dict[str, int] = field(default_factory=dict)  # bytes per process at the peak
 
     @property
     def peak_rss_gib(self) -> float:
         return self.peak_rss_bytes / 2**30
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = 0
+def _name(process: psutil.Process) -> str:
+    """`dbt build`, `orchestration.cli run`: what a process of the tree is, for the report."""
+    words = [w for w in process.cmdline()[1:] if not w.startswith("-")]
+    script = Path(words[0]).name if words else process.name()
+    return " ".join([script, *words[1:2]])[:60]
+
+
+def _tree_rss(process: psutil.Process) -> dict[str, int]:
+    by_process: dict[str, int] = {}
     for member in [process, *process.children(recursive=True)]:
         try:
-            total += member.memory_info().rss
+            name = f"{member.pid} {_name(member)}"
+            by_process[name] = member.memory_info().rss
         except psutil.Error:  # exited between listing and sampling
             continue
-    return total
+    return by_process
 
 
 def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
@@ -43,12 +53,21 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
     with open(log, "w") as out, open(log.with_suffix(".err"), "w") as err:
         child = subprocess.Popen(command, env=env, stdout=out, stderr=err)
         process = psutil.Process(child.pid)
-        peak = 0
+        peak, peak_at, peak_by_process = 0, 0.0, {}
         while child.poll() is None:
             with contextlib.suppress(psutil.Error):  # the process may just have exited
-                peak = max(peak, _tree_rss(process))
+                by_process = _tree_rss(process)
+                if sum(by_process.values()) > peak:
+                    peak, peak_by_process = sum(by_process.values()), by_process
+                    peak_at = time.perf_counter() - began
             time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - began
     return Measured(
-        seconds, peak, child.returncode, log.read_text(), log.with_suffix(".err").read_text()
+        seconds,
+        peak,
+        child.returncode,
+        log.read_text(),
+        log.with_suffix(".err").read_text(),
+        peak_at,
+        peak_by_process,
     )

@@ -10,6 +10,15 @@ def _row(stage: str, seconds: float | None, rss: float | None = None, rows: int 
     return f"  {stage:<34}{wall}{memory}{count}"
 
 
+def _peak_makeup(measured: dict) -> list[str]:
+    """Which processes held the peak, and when: `dbt build 4.1 + orchestration.cli run 2.2`."""
+    by_process = measured.get("peak_rss_gib_by_process")
+    if not by_process:
+        return []
+    parts = " + ".join(f"{name.split(' ', 1)[1]} {gib:.1f}" for name, gib in by_process.items())
+    return [f"      peak at {measured['peak_at_seconds']:,.0f} s: {parts} GiB"]
+
+
 def scale_table(scale: str, result: dict) -> list[str]:
     pipeline, reference = result["pipeline"], result["reference"]
     pandas, incremental = result["pandas"], result["incremental"]
@@ -29,9 +38,11 @@ def scale_table(scale: str, result: dict) -> list[str]:
         _row("  publish", steps.get("published__marts")),
         _row("  report", steps.get("published__report")),
         _row("  total (process)", pipeline["seconds"], pipeline["peak_rss_gib"]),
+        *_peak_makeup(pipeline),
         _row(
             "pipeline, incremental newest day", incremental["seconds"], incremental["peak_rss_gib"]
         ),
+        *_peak_makeup(incremental),
         "  reference DuckDB script (same days)",
     ]
     landed = sum(v for k, v in reference["rows"].items() if k.startswith("landed_"))
