@@ -164,18 +164,21 @@ def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
     python = sys.executable
     result: dict = {"interaction_rows": interaction_rows(data), "days": len(days), "as_of": as_of}
 
+    def pipeline_run(arguments: list[str], name: str, what: str) -> dict:
+        began = dt.datetime.now().timestamp()
+        log = work / "logs" / f"{name}.log"
+        run = measure([python, "-m", "orchestration.cli", *arguments], env, log)
+        _require(run, what, log)
+        return {
+            **_summary(run),
+            "steps": {n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(run.stdout)},
+            "slowest_dbt_nodes": slowest_dbt_nodes(began),
+        }
+
     def full_build() -> dict:
         print(f"[{scale}] full pipeline over {len(days) - 1} days", flush=True)
-        began = dt.datetime.now().timestamp()
-        log = work / "logs" / "pipeline.log"
-        full = measure([python, "-m", "orchestration.cli", "run"], env, log)
-        _require(full, "the full pipeline run", log)
-        return {
-            **_summary(full),
-            "steps": {n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(full.stdout)},
-            "slowest_dbt_nodes": slowest_dbt_nodes(began),
-            "rows": count_rows(home / "warehouse.duckdb"),
-        }
+        full = pipeline_run(["run"], "pipeline", "the full pipeline run")
+        return {**full, "rows": count_rows(home / "warehouse.duckdb")}
 
     def reference_script() -> dict:
         print(f"[{scale}] reference script", flush=True)
@@ -199,18 +202,8 @@ def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
     def incremental_day() -> dict:
         print(f"[{scale}] incremental run of {days[-1]}", flush=True)
         link_days(data / "landing", landing, days[-1:])
-        began = dt.datetime.now().timestamp()
-        log = work / "logs" / "incremental.log"
         backfill = ["backfill", "--from", days[-1], "--to", days[-1]]
-        incremental = measure([python, "-m", "orchestration.cli", *backfill], env, log)
-        _require(incremental, "the incremental run", log)
-        return {
-            **_summary(incremental),
-            "steps": {
-                n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(incremental.stdout)
-            },
-            "slowest_dbt_nodes": slowest_dbt_nodes(began),
-        }
+        return pipeline_run(backfill, "incremental", "the incremental run")
 
     result["pipeline"] = checkpointed(work, "pipeline", resume, full_build)
     result["reference"] = checkpointed(work, "reference", resume, reference_script)

@@ -57,8 +57,9 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
         while child.poll() is None:
             with contextlib.suppress(psutil.Error):  # the process may just have exited
                 by_process = _tree_rss(process)
-                if sum(by_process.values()) > peak:
-                    peak, peak_by_process = sum(by_process.values()), by_process
+                total = sum(by_process.values())
+                if total > peak:
+                    peak, peak_by_process = total, by_process
                     peak_at = time.perf_counter() - began
             time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - began

@@ -29,6 +29,9 @@ FILE_LISTS = {
 }
 FALLBACK_ENCODINGS = ("gb18030",)
 SNIFF_BYTES = 1 << 20
+# The limit the 50M reference was measured with, kept although the pipeline's default became 3GB:
+# the reference stays the engine's floor, not a contender held to the pipeline's memory budget.
+MEMORY_LIMIT = "4GB"
 # Marts of the pipeline that the reference reproduces, and the columns it leaves out: surrogate
 # ids are hashes of the grain's columns, which are compared themselves.
 COMPARED_MARTS = {
@@ -126,7 +129,7 @@ def _run_stage(con: duckdb.DuckDBPyConnection, stage: Stage) -> int:
     return iterations
 
 
-def run(landing: Path, database: Path, memory_limit: str = "4GB") -> dict:
+def run(landing: Path, database: Path, memory_limit: str = MEMORY_LIMIT) -> dict:
     """Build the reference marts into `database`; seconds per stage and rows per table."""
     database.unlink(missing_ok=True)
     scratch = database.parent / f"{database.stem}_scratch"
@@ -173,7 +176,7 @@ def _comparable(column: str, data_type: str) -> str:
     return f"round({quoted}, 6)" if data_type in ("DOUBLE", "FLOAT") else quoted
 
 
-def compare(pipeline: Path, reference: Path, memory_limit: str = "4GB") -> dict[str, dict]:
+def compare(pipeline: Path, reference: Path, memory_limit: str = MEMORY_LIMIT) -> dict[str, dict]:
     """Per mart: rows on each side, and rows found only on one side (as multisets). A sum of row
     hashes settles equality in one pass; only marts whose sums differ are diffed row by row (a
     row-by-row diff of 50M facts held 20 GB)."""
@@ -231,7 +234,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.reference", description=__doc__)
     parser.add_argument("--landing", type=Path, required=True)
     parser.add_argument("--database", type=Path, required=True)
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default=MEMORY_LIMIT)
     args = parser.parse_args()
     print(json.dumps(run(args.landing, args.database, args.memory_limit)))
 
