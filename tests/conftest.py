@@ -14,9 +14,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.cli.runner import run_everything
 from orchestration.project import DBT_PROJECT_DIR
 from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
-from orchestration.runner import run_everything
 from sources.generator.cli import main as generate
 
 # Each test names the acknowledgements it runs with; none leak in from the caller's environment.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.summary import render
+from orchestration.cli.summary import render
 
 IN_DECLINE_AS_OF = "2026-05-15"
 

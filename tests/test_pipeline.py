@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.identity_quality import match_rates
+from sources.generator.identity_quality import match_rates
 from tests.conftest import check_of, materialize
 from tests.landing_files import CUSTOMER_HEADER, customer, partition, write_csv, write_jsonl
 

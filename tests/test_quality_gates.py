@@ -326,7 +326,7 @@ def test_an_acknowledged_gap_warns_and_a_good_run_publishes_while_a_reader_holds
 
 
 def test_make_run_exits_non_zero_naming_the_failed_check(tmp_path, monkeypatch, capsys):
-    from orchestration.cli import main
+    from orchestration.cli.commands import main
 
     landing = tmp_path / "landing"
     write_clean_landing(landing)

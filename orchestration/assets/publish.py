@@ -12,7 +12,7 @@ import duckdb
 
 from orchestration.as_of import resolve_as_of
 from orchestration.assets.dbt import dbt_models
-from orchestration.check_report import check_lines, tally
+from orchestration.cli.check_report import check_lines, tally
 from orchestration.project import dbt_project
 from orchestration.publishing.build import build_version, new_version_name
 from orchestration.publishing.gate import audit_problems, run_check_evaluations

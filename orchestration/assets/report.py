@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from orchestration.check_report import check_lines
+from orchestration.cli.check_report import check_lines
 from orchestration.publishing.gate import run_check_evaluations
 from orchestration.publishing.versions import current_version, versions_dir
 from orchestration.reporting.report import render_report, write_report

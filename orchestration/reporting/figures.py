@@ -6,7 +6,7 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from orchestration.mart_queries import rfm_segment_sizes
+from orchestration.cli.mart_queries import rfm_segment_sizes
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 380, "template": "plotly_white"}

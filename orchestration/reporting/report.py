@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.check_report import CheckLine, tally
-from orchestration.mart_queries import followup_top
+from orchestration.cli.check_report import CheckLine, tally
+from orchestration.cli.mart_queries import followup_top
 from orchestration.reporting import figures
 
 QUEUE_ROWS = 20

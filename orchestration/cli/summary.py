@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.identity_quality import match_rates
-from orchestration.mart_queries import followup_top, rfm_segment_sizes
+from orchestration.cli.mart_queries import followup_top, rfm_segment_sizes
+from sources.generator.identity_quality import match_rates
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 

@@ -1,7 +1,7 @@
 """`python -m orchestration.cli run`: materialise everything over the landing tree, as `make run`.
 
 Every landed day is registered as a partition, then one run extracts the whole range (a
-single-run backfill) and builds and tests the dbt models (orchestration.runner). The run is
+single-run backfill) and builds and tests the dbt models (orchestration.cli.runner). The run is
 recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
 `backfill --from D --to D` does the same over a range of landed days. Exit code 0 when the run
 succeeded and published, 1 when a step or a blocking check failed (and nothing was published), 2
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.check_report import check_lines, render_checks, write_report
+from orchestration.cli.check_report import check_lines, render_checks, write_report
+from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_everything
+from orchestration.cli.summary import render
 from orchestration.publishing.versions import RollbackError, rollback
 from orchestration.resources import PublishedMarts, cadence_home, landing_dir
-from orchestration.runner import NothingLandedError, UnknownDayError, run_everything
-from orchestration.summary import render
 
 PUBLISH_STEP = "published__marts"
 
@@ -149,7 +149,3 @@ def main(argv: list[str] | None = None) -> int:
     home = cadence_home()
     print(render(home / "warehouse.duckdb", truth_dir(landing_dir(home=home))))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
