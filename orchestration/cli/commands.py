@@ -23,6 +23,7 @@ from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_ev
 from orchestration.cli.summary import render
 from orchestration.publishing.versions import RollbackError, rollback
 from orchestration.resources import PublishedMarts, cadence_home, landing_dir
+from sources.generator.identity_quality import truth_beside
 
 PUBLISH_STEP = "published__marts"
 
@@ -36,11 +37,6 @@ def dagster_instance(home: Path) -> dg.DagsterInstance:
         config.write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     return dg.DagsterInstance.get()
-
-
-def truth_dir(landing: Path) -> Path:
-    """The generator writes its truth beside the landing tree; a real landing has none."""
-    return landing.parent / "truth"
 
 
 def run(first: str | None = None, last: str | None = None) -> int:
@@ -58,7 +54,7 @@ def run(first: str | None = None, last: str | None = None) -> int:
         except UnknownDayError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        print(render(home / "warehouse.duckdb", truth_dir(landing)))
+        print(render(home / "warehouse.duckdb", truth_beside(landing)))
         lines = check_lines(result.get_asset_check_evaluations())
         print(render_checks(lines))
         print(render_steps(result))
@@ -147,5 +143,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backfill":
         return run(args.first, args.last)
     home = cadence_home()
-    print(render(home / "warehouse.duckdb", truth_dir(landing_dir(home=home))))
+    print(render(home / "warehouse.duckdb", truth_beside(landing_dir(home=home))))
     return 0

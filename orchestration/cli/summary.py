@@ -62,7 +62,7 @@ def identity_lines(con: duckdb.DuckDBPyConnection, truth_dir: Path | None) -> li
         f"{unresolved[2]:,} email events; {unresolved[3]:,} junk identifiers not used to link "
         "(marts.mart_junk_identifiers)",
     ]
-    if truth_dir and (truth_dir / "identity_truth.parquet").exists():
+    if truth_dir:
         rates = match_rates(con, truth_dir)
         lines.append(
             f"  match rates against the sample's truth: precision {rates.precision:.4f} "
