@@ -51,14 +51,14 @@ def test_generator_decliners_are_flagged_far_more_often_than_others(pipeline, tm
     assert decliner_rate >= 0.15, rates
 
 
-def test_incremental_interactions_equal_a_full_refresh(pipeline, tmp_path):
+def test_incremental_interactions_equal_a_full_refresh(rerun, tmp_path):
     """The pipeline ran twice (the second run incremental); a full rebuild gives the same rows."""
-    assert pipeline.run().success
-    with pipeline.connect() as con:
+    assert rerun.first_run.success
+    with rerun.connect() as con:
         incremental = con.execute(
             "SELECT * FROM marts.fct_interactions ORDER BY interaction_id"
         ).fetchall()
-    completed = pipeline.dbt_on_copy(
+    completed = rerun.dbt_on_copy(
         tmp_path,
         "run",
         "--select",
