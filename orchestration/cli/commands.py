@@ -18,7 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.cli.check_report import check_lines, render_checks, write_report
+from orchestration.cli.check_report import check_lines, render_checks, write_check_list
 from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_everything
 from orchestration.cli.summary import render
 from orchestration.publishing.versions import RollbackError, rollback
@@ -60,7 +60,7 @@ def run(first: str | None = None, last: str | None = None) -> int:
         print(render_steps(result))
         report = home / "reports" / "run_summary.md"
         published = PublishedMarts(home=str(home)).path
-        write_report(report, lines, [f"Dagster run `{result.run_id}`", f"Landing: `{landing}`"])
+        write_check_list(report, lines, [f"Dagster run `{result.run_id}`", f"Landing: `{landing}`"])
         print(f"Landing:     {landing}")
         print(f"Warehouse:   {home / 'warehouse.duckdb'}")
         print(f"Run summary: {report}")

@@ -88,10 +88,3 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
 {quality_table(checks)}
 </body></html>
 """
-
-
-def write_report(path: Path, text: str) -> None:
-    """Replace the report at once: a reader never opens half a file."""
-    temporary = path.with_name(f".{path.name}.writing")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
