@@ -8,7 +8,7 @@ For every file: rows that meet the contract go to `raw.<source>__<entity>`, the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,8 +152,10 @@ def load_partitions(
     landing: Path,
     days: Iterable[dt.date],
     scratch: Path,
+    on_day_read: Callable[[dt.date], None] = lambda day: None,
 ) -> LoadSummary:
-    """Replace the given days of `entity` in the raw schema with what landed for them."""
+    """Replace the given days of `entity` in the raw schema with what landed for them;
+    `on_day_read` follows the reading, day by day."""
     days = sorted(set(days))
     ensure_tables(con, entity)
     create_landed_text(con, entity)
@@ -163,6 +165,7 @@ def load_partitions(
     )
     for day in days:
         _read_partition(con, entity, landing, day, scratch)
+        on_day_read(day)
     con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {validated_select(entity)}")
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     day_list = ", ".join(f"DATE {quote_literal(d.isoformat())}" for d in days) or "NULL"

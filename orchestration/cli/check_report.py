@@ -61,15 +61,18 @@ def tally(lines: list[CheckLine]) -> dict[str, int]:
     return {s: sum(c.status == s for c in lines) for s in ("passed", "warning", "error")}
 
 
-def render_checks(lines: list[CheckLine]) -> str:
+def render_checks(lines: list[CheckLine], every: bool = False) -> str:
+    """How many checks passed, warned and failed, then each check that did not pass (`every`:
+    each check)."""
     counts = tally(lines)
     out = [
         f"Checks: {len(lines)} ({counts['passed']} passed, {counts['warning']} warnings, "
         f"{counts['error']} errors)"
     ]
-    for line in lines:
+    for line in lines if every else [c for c in lines if c.status != "passed"]:
         count = "" if line.count is None else f"{line.count:>9,}"
-        out.append(f"  {line.status:<8} {count:>9}  {line.name}  {line.detail}".rstrip())
+        detail = line.detail if every or len(line.detail) <= 100 else line.detail[:97] + "..."
+        out.append(f"  {line.status:<8} {count:>9}  {line.name}  {detail}".rstrip())
     return "\n".join(out)
 
 
