@@ -1,7 +1,8 @@
 -- RFM value per customer as of a date (grain: customer_key; customers with at least one paid
 -- order on or before the as-of date). Recency in days since the last order; frequency and
--- monetary (revenue in var reporting_currency) over the trailing var rfm_window_days (default 365). Scores 1-5 by quintile,
--- ties sharing a score; rfm_segment from the editable rfm_segments seed (all 125 codes).
+-- monetary (revenue in var reporting_currency) over the trailing var rfm_window_days (default
+-- 365). Scores 1-5 by quintile, ties sharing a score; rfm_segment from the editable rfm_segments
+-- seed (all 125 codes).
 -- Also the buy-till-you-die summary exactly as the lifetimes library computes it with daily
 -- periods (summary_data_from_transaction_data, freq='D'): frequency = repeat purchase days,
 -- recency = days from first to last purchase day, T = days from first purchase day to the as-of
