@@ -139,6 +139,7 @@ def monthly_trend(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> go.Figure:
         figure.add_annotation(
             x=rows[-1][0], y=1.0, yref="paper", text=partial_label, showarrow=False, yshift=10
         )
+    figure.update_xaxes(dtick="M1", tickformat="%b %Y")  # one tick per month, not per fortnight
     figure.update_yaxes(title_text="touches", secondary_y=False)
     figure.update_yaxes(title_text="orders", secondary_y=True)
     return figure.update_layout(title="Monthly touches and orders", **LAYOUT)
