@@ -82,6 +82,7 @@ def published_marts(
         metadata={
             "version": version,
             "as_of_date": as_of.isoformat(),
+            "reporting_currency": publication["reporting_currency"],
             "published_file": dg.MetadataValue.path(str(published.path / "cadence.duckdb")),
             "restricted_file": dg.MetadataValue.path(
                 str(published.path / "cadence_restricted.duckdb")
