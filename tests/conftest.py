@@ -130,4 +130,10 @@ def rerun(pipeline, tmp_path_factory) -> Pipeline:
     home = tmp_path_factory.mktemp("rerun") / "home"
     shutil.copytree(pipeline.home, home, symlinks=True)
     copy = replace(pipeline, home=home, instance=dg.DagsterInstance.ephemeral())
-    return replace(copy, first_run=copy.run())
+    shared_home = os.environ.get("CADENCE_HOME")
+    try:
+        return replace(copy, first_run=copy.run())
+    finally:  # materialize pointed it at the copy
+        os.environ.pop("CADENCE_HOME", None)
+        if shared_home is not None:
+            os.environ["CADENCE_HOME"] = shared_home
