@@ -148,21 +148,33 @@ def _lineage(landed: LandedFile, day: str) -> dict[str, str]:
     return {"source_file": quote_literal(str(landed.path)), "_dt": f"DATE {quote_literal(day)}"}
 
 
-def _parse_lines(con, text_path: Path, columns: list[str], dialect: str, header_lines: int):
-    """Parse a text file with DuckDB's strict CSV reader into `parsed_rows` (row_index, columns as
-    VARCHAR); the lines it rejects into `parse_rejects`. `parsed_lines` is `parsed_rows` with each
-    row's line in the file: a rejected line shifts the line of every later row."""
+@dataclass(frozen=True)
+class ParsedLines:
+    rows: int  # rows parsed, in `parsed_rows`
+    rejected: int  # lines the parser rejected, in `parse_rejects`
+    relation: str  # `parsed_rows` with each row's line in the file, as SQL to select from
+
+
+def _parse_lines(
+    con, text_path: Path, columns: list[str], dialect: str, header_lines: int
+) -> ParsedLines:
+    """Parse a text file with DuckDB's strict CSV reader, columns as VARCHAR, keeping the lines
+    it rejects. A rejected line shifts the line of every later row: only then is each row's line
+    looked up (a clean file, the common case, needs no join)."""
     columns_arg = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns) + "}"
     con.execute("DROP TABLE IF EXISTS parse_rejects; DROP TABLE IF EXISTS parse_reject_scans")
-    con.execute(
+    rows = con.execute(
         f"""CREATE OR REPLACE TEMP TABLE parsed_rows AS
         SELECT row_number() OVER () AS row_index, *
         FROM read_csv({quote_literal(str(text_path))}, columns = {columns_arg}, {dialect},
             max_line_size = {MAX_LINE_BYTES}, auto_detect = false, parallel = false,
-            hive_partitioning = false,
-            store_rejects = true, rejects_table = 'parse_rejects',
+            hive_partitioning = false, store_rejects = true, rejects_table = 'parse_rejects',
             rejects_scan = 'parse_reject_scans')"""
-    )
+    ).fetchone()[0]
+    rejected = con.execute("SELECT count(DISTINCT line) FROM parse_rejects").fetchone()[0]
+    if not rejected:
+        relation = f"(SELECT *, row_index + {header_lines} AS line_number FROM parsed_rows)"
+        return ParsedLines(rows, 0, relation)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE line_skips AS
         WITH rejected AS (
@@ -173,16 +185,14 @@ def _parse_lines(con, text_path: Path, columns: list[str], dialect: str, header_
         SELECT data_position - skipped AS threshold, max(skipped) AS skipped
         FROM rejected GROUP BY 1"""
     )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW parsed_lines AS
-        SELECT r.*, r.row_index + {header_lines} + coalesce(s.skipped, 0) AS line_number
-        FROM parsed_rows r ASOF LEFT JOIN line_skips s ON r.row_index - 1 >= s.threshold"""
-    )
+    relation = f"""(SELECT r.*, r.row_index + {header_lines} + coalesce(s.skipped, 0) AS line_number
+        FROM parsed_rows r ASOF LEFT JOIN line_skips s ON r.row_index - 1 >= s.threshold)"""
+    return ParsedLines(rows, rejected, relation)
 
 
-def _insert_rejected_lines(con, landed: LandedFile, day: str, column_of_index: str) -> int:
+def _insert_rejected_lines(con, landed: LandedFile, day: str, column_of_index: str) -> None:
     """The lines the parser rejected, as rows with `structural_error` set (a line's first error;
-    one too long has no column); how many."""
+    one too long has no column)."""
     lineage = _lineage(landed, day)
     con.execute(
         f"""INSERT INTO landed_text
@@ -191,7 +201,6 @@ def _insert_rejected_lines(con, landed: LandedFile, day: str, column_of_index: s
             arg_min(error_message, coalesce(column_idx, -1)), {column_of_index}
         FROM parse_rejects GROUP BY line"""
     )
-    return con.execute("SELECT count(DISTINCT line) FROM parse_rejects").fetchone()[0]
 
 
 def _read_csv_header(text_path: Path) -> list[str] | None:
@@ -208,29 +217,28 @@ def read_csv(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -
     if not names or all(not name.strip() for name in names):
         raise RefusedFileError("empty", not_even_a_header, 0)
     positional = [f"c{i}" for i in range(len(names))]
-    _parse_lines(
+    parsed = _parse_lines(
         con, text_path, positional, "header = true, delim = ',', quote = '\"', escape = '\"'", 1
     )
-    valid = con.execute("SELECT count(*) FROM parsed_rows").fetchone()[0]
-    rejected = con.execute("SELECT count(DISTINCT line) FROM parse_rejects").fetchone()[0]
+    data_rows = parsed.rows + parsed.rejected
     try:
         header = resolve_header(entity, names)
     except RefusedFileError as refusal:
-        raise RefusedFileError(refusal.status, str(refusal), valid + rejected) from None
+        raise RefusedFileError(refusal.status, str(refusal), data_rows) from None
     select_list = {
         **_lineage(landed, day),
         "line_number": "line_number",
         **_header_select(header, lambda position: f"c{position}"),
     }
-    _insert_select(con, entity, select_list, "FROM parsed_lines")
-    # DuckDB names the offending column by its position: report the file's own header name.
-    header_name = (
-        "CASE min(column_idx) "
-        + " ".join(f"WHEN {i} THEN {quote_literal(name)}" for i, name in enumerate(names))
-        + " END"
-    )
-    _insert_rejected_lines(con, landed, day, header_name)
-    data_rows = valid + rejected
+    _insert_select(con, entity, select_list, f"FROM {parsed.relation}")
+    if parsed.rejected:
+        # DuckDB names the offending column by its position: report the file's own header name.
+        header_name = (
+            "CASE min(column_idx) "
+            + " ".join(f"WHEN {i} THEN {quote_literal(name)}" for i, name in enumerate(names))
+            + " END"
+        )
+        _insert_rejected_lines(con, landed, day, header_name)
     status = "loaded" if data_rows else "no_rows"
     mapping = header.mapping.name if header.mapping else None
     return FileRead(status, encoding, mapping, data_rows)
@@ -241,7 +249,7 @@ def read_jsonl(con, entity: Entity, landed: LandedFile, day: str, scratch: Path)
         return FileRead("no_rows", None, None, 0)  # JSON lines have no header: a quiet day
     text_path, encoding = as_parseable_text(landed.target, entity.fallback_encodings, scratch)
     # A VARCHAR column per physical line, JSON parsed in SQL: a bad line keeps its line number.
-    _parse_lines(
+    parsed = _parse_lines(
         con, text_path, ["line"], "header = false, delim = E'\\x1f', quote = '', escape = ''", 0
     )
     known = "[" + ", ".join(quote_literal(c) for c in entity.column_names) + "]"
@@ -260,13 +268,13 @@ def read_jsonl(con, entity: Entity, landed: LandedFile, day: str, scratch: Path)
     # objects (obj is NULL for any other line; valid JSON text starting with "{" is an object).
     # Each object is parsed once more, into a map: the contract columns and the extra keys both
     # come from it (parsing per column tripled the cost of reading a JSON file).
-    non_blank = "FROM parsed_lines WHERE trim(coalesce(line, '')) <> ''"
+    non_blank = f"FROM {parsed.relation} WHERE trim(coalesce(line, '')) <> ''"
     objects = (
         "SELECT line_number, line, CASE WHEN json_valid(line) AND "
         "starts_with(ltrim(line, E' \\t\\r'), '{') THEN line END AS obj "
         f"{non_blank}"
     )
-    parsed = (
+    from_objects = (
         f"FROM (SELECT line_number, line, obj, [fields[c] FOR c IN {known}] AS contract_values, "
         f"list_filter(map_entries(fields), e -> NOT list_contains({known}, e.key)) "
         "AS extra_entries FROM (SELECT *, json_transform(obj, "
@@ -274,8 +282,10 @@ def read_jsonl(con, entity: Entity, landed: LandedFile, day: str, scratch: Path)
     )
     # Every non-blank line becomes one row, parsed or not: counting the insert counts the data
     # rows without scanning the lines again. A line too long to parse is one more.
-    data_rows = _insert_select(con, entity, select_list, parsed)
-    data_rows += _insert_rejected_lines(con, landed, day, "NULL")
+    data_rows = _insert_select(con, entity, select_list, from_objects)
+    if parsed.rejected:
+        _insert_rejected_lines(con, landed, day, "NULL")
+        data_rows += parsed.rejected
     return FileRead("loaded" if data_rows else "no_rows", encoding, None, data_rows)
 
 
