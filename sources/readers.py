@@ -208,6 +208,35 @@ def _read_csv_header(text_path: Path) -> list[str] | None:
         return next(csv.reader(io.StringIO(f.readline())), None)
 
 
+def _records_by_python(text_path: Path) -> int | None:
+    """Non-blank CSV records as Python's csv module counts them; None when it cannot say (a
+    value beyond the line limit)."""
+    limit = csv.field_size_limit(MAX_LINE_BYTES)
+    try:
+        with open(text_path, encoding="utf-8-sig", newline="") as f:
+            return sum(1 for record in csv.reader(f) if record) - 1
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _refuse_an_unclosed_quote(text_path: Path, parsed_records: int) -> None:
+    """DuckDB's strict parser stops without a word at a quoted value that is never closed: every
+    later row would be lost. Only a file with an odd number of quotes can hold one (an inch mark
+    in an unquoted value is another reason), so only those are counted again."""
+    if text_path.read_bytes().count(b'"') % 2 == 0:
+        return
+    records = _records_by_python(text_path)
+    if records is None or records > parsed_records:
+        raise RefusedFileError(
+            "unreadable",
+            f"a quoted value is never closed: the parser stops after {parsed_records} of "
+            f"{records if records is not None else 'more'} records",
+            records,
+        )
+
+
 def read_csv(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -> FileRead:
     not_even_a_header = "empty file, not even a header (a quiet day is a header-only file)"
     if landed.target.stat().st_size == 0:
@@ -221,6 +250,7 @@ def read_csv(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -
         con, text_path, positional, "header = true, delim = ',', quote = '\"', escape = '\"'", 1
     )
     data_rows = parsed.rows + parsed.rejected
+    _refuse_an_unclosed_quote(text_path, data_rows)
     try:
         header = resolve_header(entity, names)
     except RefusedFileError as refusal:

@@ -287,6 +287,30 @@ def test_a_file_the_parser_gives_up_on_is_refused_and_the_rest_loads(con, tmp_pa
     assert len(summary.problems) == 2  # the broken file and the missing next day
 
 
+def test_a_quoted_value_never_closed_refuses_the_file_instead_of_losing_its_rest(con, tmp_path):
+    """DuckDB's strict parser returned the rows before the open quote and dropped the others
+    without a word; an inch mark in an unquoted value (also an odd number of quotes) still loads."""
+    landing = tmp_path / "landing"
+    land_good_files(landing, ACTIVITIES)
+    folder = partition(landing, "crm/activities", DAY)
+    rows = [activity("A1"), activity("A2"), activity("A3"), activity("A4")]
+    text = csv_text(ACTIVITY_HEADER, rows).replace(",follow-up\nA3,", ',"follow-up\nA3,')
+    (folder / "open.csv").write_text(text)  # A2's subject opens a quote, swallowing A3 and A4
+    inch = ",".join(activity("B1", subject='a 27" screen'))
+    (folder / "inch.csv").write_text(",".join(ACTIVITY_HEADER) + "\n" + inch + "\n")
+
+    load(con, ACTIVITIES, landing)
+
+    assert_refused_in_one_line(
+        con,
+        folder / "open.csv",
+        "unreadable",
+        "a quoted value is never closed: the parser stops after 1 of 2 records",
+    )
+    assert log_of(con, folder / "open.csv")[2] == 2
+    assert keys_loaded(con, ACTIVITIES) == {"B1", "good", "next"}
+
+
 def test_a_json_line_that_is_an_array_is_quarantined(con, tmp_path):
     landing = tmp_path / "landing"
     land_good_files(landing, EVENTS)
