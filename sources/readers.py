@@ -79,7 +79,7 @@ def _record_keys(names: list[str]) -> list[str]:
     return keys
 
 
-def resolve_header(entity: Entity, names: list[str]) -> Header:
+def _resolve_header(entity: Entity, names: list[str]) -> Header:
     """Where each contract column is; refuses a header that lacks a required column or names a
     contract column twice (which of the two holds the value is anyone's guess)."""
     mapping = mapping_for(entity, names)
@@ -252,7 +252,7 @@ def read_csv(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -
     data_rows = parsed.rows + parsed.rejected
     _refuse_an_unclosed_quote(text_path, data_rows)
     try:
-        header = resolve_header(entity, names)
+        header = _resolve_header(entity, names)
     except RefusedFileError as refusal:
         raise RefusedFileError(refusal.status, str(refusal), data_rows) from None
     select_list = {
@@ -331,7 +331,7 @@ def read_parquet(con, entity: Entity, landed: LandedFile, day: str, scratch: Pat
     ]
     data_rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
     try:
-        header = resolve_header(entity, names)
+        header = _resolve_header(entity, names)
     except RefusedFileError as refusal:
         raise RefusedFileError(refusal.status, str(refusal), data_rows) from None
     select_list = {
