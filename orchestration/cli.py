@@ -20,7 +20,12 @@ import dagster as dg
 
 from orchestration.check_report import check_lines, render_checks, write_report
 from orchestration.publishing.versions import RollbackError, rollback
-from orchestration.resources import PublishedMarts, cadence_home, landing_dir
+from orchestration.resources import (
+    PublishedMarts,
+    UnknownSourceError,
+    cadence_home,
+    landing_dir,
+)
 from orchestration.runner import NothingLandedError, UnknownDayError, run_everything
 from orchestration.summary import render
 
@@ -55,7 +60,7 @@ def run(first: str | None = None, last: str | None = None) -> int:
                 f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.", file=sys.stderr
             )
             return 2
-        except UnknownDayError as error:
+        except (UnknownDayError, UnknownSourceError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(render(home / "warehouse.duckdb", truth_dir(landing)))
