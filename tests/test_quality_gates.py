@@ -19,34 +19,20 @@ import yaml
 
 from expectations.suites import Rule
 from orchestration.publishing.versions import current_version, rollback
-from sources.contract import entities
 from tests.conftest import check_of, materialize
 from tests.landing_files import (
     ACTIVITY_HEADER,
     CUSTOMER_HEADER,
+    ORDER_HEADER,
     activity,
     customer,
+    order,
     partition,
     write_csv,
     write_jsonl,
 )
 
 DAYS = ["2026-06-01", "2026-06-02", "2026-06-03"]
-ORDER_HEADER = entities()["orders/orders"].column_names
-
-
-def order(order_id: str, day: str, **overrides: str) -> list[str]:
-    row = {
-        "order_id": order_id,
-        "buyer_email": "zs@x.cn",
-        "buyer_phone": "13800138000",
-        "ordered_at": f"{day} 11:00:00",
-        "amount": "100.00",
-        "currency": "CNY",
-        "status": "paid",
-        "channel": "web",
-    } | overrides
-    return [row[c] for c in ORDER_HEADER]
 
 
 def write_clean_landing(landing: Path, days: list[str] = DAYS) -> None:
