@@ -173,10 +173,12 @@ def validate_entity(
     by_check: dict[str, list[RuleOutcome]] = {}
     for outcome in outcomes.values():
         by_check.setdefault(outcome.rule.check, []).append(outcome)
-    return [
-        CheckOutcome(entity.qualified_name, c, r, never_landed if c == "gaps" else {})
-        for c, r in by_check.items()
-    ]
+    checks = {c: CheckOutcome(entity.qualified_name, c, r) for c, r in by_check.items()}
+    # Every entity has a gap check: whatever its cadence, a declared source must have landed.
+    checks.setdefault("gaps", CheckOutcome(entity.qualified_name, "gaps", [])).counts.update(
+        never_landed
+    )
+    return list(checks.values())
 
 
 def _day_sample(frame: pd.DataFrame, index) -> str:

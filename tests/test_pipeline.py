@@ -30,16 +30,19 @@ def test_run_succeeds_with_every_check_evaluated(pipeline):
 
 
 def test_landed_data_checks_count_exactly_what_the_generator_injected(pipeline):
-    """The sample's missing keys and disallowed values fail the contract (acknowledged by the
-    sample's file, so the run publishes), its outage day fails the gap check (acknowledged), and
-    its re-deliveries and guest checkouts warn, each with the manifest's exact count."""
+    """The sample's malformed rows (about 0.1% of a day) are quarantined and warn, one rule each,
+    without any acknowledgement; its outage day fails the gap check (acknowledged), and its
+    re-deliveries and guest checkouts warn, each with the manifest's exact count."""
     run, manifest = pipeline.first_run, pipeline.manifest
     for entity, kinds in manifest["messiness"].items():
-        contract = check_of(run, f"raw/{entity.replace('/', '__')}", "contract")
-        blocked = kinds.get("missing_key", 0) + kinds.get("invalid_value", 0)
-        assert contract.metadata["unexpected_count"].value == blocked, entity
-        assert contract.passed == (blocked == 0)
-        assert contract.severity == dg.AssetCheckSeverity.WARN
+        asset = f"raw/{entity.replace('/', '__')}"
+        quarantine = check_of(run, asset, "quarantine")
+        malformed = sum(kinds.values())
+        assert quarantine.metadata["unexpected_count"].value == malformed, entity
+        assert quarantine.passed == (malformed == 0)
+        assert quarantine.severity == dg.AssetCheckSeverity.WARN
+        assert quarantine.metadata["acknowledged"].value is False
+        assert check_of(run, asset, "contract").passed, entity
     gaps = check_of(run, "raw/email__events", "gaps")
     assert (gaps.passed, gaps.metadata["acknowledged"].value) == (False, True)
     assert gaps.metadata["unexpected_count"].value == 1

@@ -28,7 +28,7 @@ def checks_of(entity: Entity, config: QualityConfig) -> list[str]:
     """The checks that have rules for this entity, in CHECKS order."""
     rules = row_rules(entity, config.entities[entity.qualified_name])
     rules += reject_rules(entity) + partition_rules(entity, config.volume)
-    present = {rule.check for rule in rules}
+    present = {rule.check for rule in rules} | {"gaps"}  # a declared source must have landed
     return [check for check in CHECKS if check in present]
 
 
