@@ -25,7 +25,7 @@ from sources.contract import Entity, entities
 
 
 def checks_of(entity: Entity, config: QualityConfig) -> list[str]:
-    """The checks that have rules for this entity, in CHECKS order."""
+    """The checks of this entity, in CHECKS order: those with rules, and always gaps."""
     rules = row_rules(entity, config.entities[entity.qualified_name])
     rules += reject_rules(entity) + partition_rules(entity, config.volume)
     present = {rule.check for rule in rules} | {"gaps"}  # a declared source must have landed
