@@ -119,8 +119,9 @@ def test_bi_connection_reads_unqualified_names_and_lists_tables(pipeline):
     engine = readme_engine(pipeline.home / "published" / "cadence.duckdb")
     try:
         with engine.connect() as con:
-            unqualified = con.execute(sa.text("SELECT count(*) FROM mart_customer_rfm")).scalar()
-            qualified = con.execute(sa.text("SELECT count(*) FROM marts.mart_customer_rfm")).scalar()
+            count = "SELECT count(*) FROM {}"
+            unqualified = con.execute(sa.text(count.format("mart_customer_rfm"))).scalar()
+            qualified = con.execute(sa.text(count.format("marts.mart_customer_rfm"))).scalar()
             with pytest.raises(sa.exc.DBAPIError, match="read-only"):
                 con.execute(sa.text("CREATE TABLE main.scratch AS SELECT 1 AS x"))
         assert unqualified == qualified > 0
