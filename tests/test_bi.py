@@ -14,6 +14,7 @@ from orchestration.project import dbt_project
 from orchestration.publishing.bi_ready import MASKED_NOTE
 from orchestration.publishing.build import build_version
 from orchestration.publishing.masking import Mart, marts_from_manifest
+from orchestration.publishing.versions import finish_version, start_version, switch_to
 
 PUBLICATION = {
     "version": "v1",
@@ -50,6 +51,13 @@ def publish(warehouse: Path, into: Path, marts: list[Mart]) -> Path:
     (into / "parquet").mkdir(parents=True)
     build_version(into, warehouse, marts, PUBLICATION, {})
     return into / "cadence.duckdb"
+
+
+def warehouse_with_rows(path: Path, rows: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute(f"CREATE OR REPLACE TABLE marts.mart_x AS SELECT range AS x FROM range({rows})")
+    return path
 
 
 def test_published_files_carry_the_warehouse_comments(tmp_path):
@@ -137,3 +145,37 @@ def test_bi_connection_reads_unqualified_names_and_lists_tables(pipeline):
         assert inspector.get_table_comment("mart_customer_rfm", schema="marts")["text"]
     finally:
         engine.dispose()
+
+
+def test_pooled_readers_keep_their_snapshot_until_disposed(tmp_path):
+    """README: a pooled engine reads the version its connections opened until it is disposed;
+    one connection per query (NullPool, as Superset does) sees a new publish at once."""
+    published = tmp_path / "published"
+    warehouse = tmp_path / "warehouse.duckdb"
+    for version, rows in (("v1", 1), ("v2", 2)):
+        building = start_version(published, version)
+        build_version(building, warehouse_with_rows(warehouse, rows), [Mart("mart_x", {})],
+                      {**PUBLICATION, "version": version}, {})  # fmt: skip
+        finish_version(building)
+        if version == "v1":
+            switch_to(published, version)
+            pooled = readme_engine(published / "cadence.duckdb")
+            count = "SELECT count(*) FROM mart_x"
+            with pooled.connect() as con:
+                assert con.execute(sa.text(count)).scalar() == 1
+    switch_to(published, "v2")
+    per_query = sa.create_engine(
+        f"duckdb:///{published / 'cadence.duckdb'}",
+        connect_args={"read_only": True},
+        poolclass=sa.pool.NullPool,
+    )
+    try:
+        with pooled.connect() as con:
+            assert con.execute(sa.text(count)).scalar() == 1
+        pooled.dispose()
+        with pooled.connect() as con:
+            assert con.execute(sa.text(count)).scalar() == 2
+        with per_query.connect() as con:
+            assert con.execute(sa.text(count)).scalar() == 2
+    finally:
+        pooled.dispose()
