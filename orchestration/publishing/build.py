@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.publishing.bi_ready import make_bi_ready
 from orchestration.publishing.masking import Mart
 from sources.sql import quote_identifier, quote_literal
 
@@ -75,6 +76,7 @@ def build_version(
         name = quote_identifier(mart.name)
         select = mart.published_select(_columns(public, mart.name))
         public.execute(f"CREATE TABLE marts.{name} AS SELECT {select} FROM warehouse.marts.{name}")
+        make_bi_ready(public, mart.name, tuple(mart.masked_columns))
         parquet = building / "parquet" / f"{mart.name}.parquet"
         public.execute(
             f"COPY marts.{name} TO {quote_literal(str(parquet))} (FORMAT parquet, COMPRESSION zstd)"
@@ -89,6 +91,7 @@ def build_version(
         if mart.has_personal_data:
             name = quote_identifier(mart.name)
             restricted.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM warehouse.marts.{name}")
+            make_bi_ready(restricted, mart.name)
     _close(restricted, publication)
     os.chmod(restricted_path, 0o600)
 
