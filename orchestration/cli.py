@@ -43,13 +43,15 @@ def truth_dir(landing: Path) -> Path:
     return landing.parent / "truth"
 
 
-def run(first: str | None = None, last: str | None = None) -> int:
+def run(first: str | None = None, last: str | None = None, full_refresh: bool = False) -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
     os.environ["CADENCE_HOME"] = str(home)
     with dagster_instance(home) as instance:
         try:
-            result = run_everything(instance, landing, first=first, last=last)
+            result = run_everything(
+                instance, landing, first=first, last=last, full_refresh=full_refresh
+            )
         except NothingLandedError as error:
             print(
                 f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.", file=sys.stderr
@@ -131,7 +133,14 @@ def roll_back() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="materialise everything over $CADENCE_LANDING_DIR")
+    run_command = commands.add_parser(
+        "run", help="materialise everything over $CADENCE_LANDING_DIR"
+    )
+    run_command.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from raw and run every test over everything (schedule weekly)",
+    )
     backfill = commands.add_parser(
         "backfill", help="re-run the days FROM..TO (landed days) in one run, then publish"
     )
@@ -141,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rollback", help="publish the previous version again")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run()
+        return run(full_refresh=args.full_refresh)
     if args.command == "rollback":
         return roll_back()
     if args.command == "backfill":

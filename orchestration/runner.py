@@ -14,6 +14,7 @@ from orchestration.partitions import (
     range_tags,
     register_days,
 )
+from orchestration.run_scope import full_refresh_tags
 
 
 class NothingLandedError(RuntimeError):
@@ -30,10 +31,12 @@ def run_everything(
     resources: Mapping[str, object] | None = None,
     first: str | None = None,
     last: str | None = None,
+    full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Register every landed day as a partition, then extract the range `first`..`last` (all
-    days by default) in one step (a single-run backfill), check it, build and test every dbt
-    model, and publish when every check passed."""
+    days by default) in one step (a single-run backfill), check it, build and test the dbt models
+    over those days (every model from raw and every test over everything with `full_refresh`),
+    and publish when every check passed."""
     days = discover_days(landing)
     if not days:
         raise NothingLandedError(
@@ -55,7 +58,7 @@ def run_everything(
 
     return defs.resolve_job_def("materialize_everything").execute_in_process(
         instance=instance,
-        tags=range_tags(first, last),
+        tags=range_tags(first, last) | (full_refresh_tags() if full_refresh else {}),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         resources=resources,
         raise_on_error=False,
