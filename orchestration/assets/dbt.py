@@ -48,5 +48,4 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: W
     context.log.info(f"marts as of {as_of}")
     duckdb.export_for_dbt()
     args = dbt_build_args(context.instance, context.run.tags, as_of)
-    context.log.info(f"dbt {' '.join(args)}")
     yield from dbt.cli(args, context=context).stream()
