@@ -188,3 +188,19 @@ def test_a_version_writes_only_the_marts_and_days_that_changed(tmp_path):
     with duckdb.connect(str(v4 / "cadence.duckdb"), read_only=True) as reader:
         assert reader.execute("SELECT count(*) FROM marts.fct_big").fetchone() == (4,)
     assert fourth["tables"]["fct_big"]["rows"] == 4
+
+
+def test_a_mart_whose_layout_changes_is_written_whole(tmp_path):
+    published, warehouse = tmp_path / "published", tmp_path / "warehouse.duckdb"
+    _warehouse(warehouse, {"2026-06-01": [1], "2026-06-02": [3]}, "first")
+    v1, _ = _version(published, warehouse, "v1")
+    # The fact is no longer published by day: one file, written whole, not patched by day.
+    building = start_version(published, "v2")
+    publication = {"version": "v2", "run_id": "v2", "as_of_date": "2026-06-02", "published_at": ""}
+    manifest = build_version(
+        building, warehouse, [Mart("fct_big", {}), MARTS[1]], publication, {}, previous=v1
+    )
+    assert manifest["written"]["fct_big"] == "all"
+    assert (building / "parquet" / "fct_big.parquet").is_file()
+    with duckdb.connect(str(building / "cadence.duckdb"), read_only=True) as reader:
+        assert reader.execute("SELECT count(*) FROM marts.fct_big").fetchone() == (2,)

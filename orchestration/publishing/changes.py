@@ -56,7 +56,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, mart: Mart, select: str) -> dict
     }
     if not mart.day_column and not parts:
         parts = {WHOLE: [0, "0"]}
-    return {"select": _select_digest(select), "parts": parts}
+    return {"select": _select_digest(select), "by": mart.day_column, "parts": parts}
 
 
 def plan(
@@ -67,11 +67,15 @@ def plan(
     rebuilt: bool,
 ) -> MartChange:
     """What to write of `mart`, given its fingerprint in the previous version (None: none)."""
-    same_columns = previous is not None and previous["select"] == _select_digest(select)
-    if same_columns and not rebuilt:
+    same_layout = (
+        previous is not None
+        and previous["select"] == _select_digest(select)
+        and previous.get("by") == mart.day_column
+    )
+    if same_layout and not rebuilt:
         return MartChange(mart, select, previous, rewrite=False)
     current = fingerprint(con, mart, select)
-    if not same_columns:
+    if not same_layout:
         return MartChange(mart, select, current, changed=set(current["parts"]))
     before, after = previous["parts"], current["parts"]
     return MartChange(
