@@ -25,6 +25,13 @@ from sources.sql import quote_identifier, quote_literal
 
 MASKED_FILE = "cadence.duckdb"
 RESTRICTED_FILE = "cadence_restricted.duckdb"
+PUBLICATION_COMMENTS = {
+    "version": "The published version (a folder under published/versions).",
+    "run_id": "The Dagster run that built it.",
+    "as_of_date": "The date the marts describe (local date of the reporting timezone).",
+    "published_at": "When it was published (UTC).",
+    "reporting_currency": "The currency of every money column (dbt var reporting_currency).",
+}
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -67,15 +74,22 @@ def _open(
 def _close(con: duckdb.DuckDBPyConnection, publication: dict) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(
-        "CREATE OR REPLACE TABLE meta.publication AS SELECT * FROM (VALUES (?, ?, ?, ?)) "
-        "AS p(version, run_id, as_of_date, published_at)",
+        """CREATE OR REPLACE TABLE meta.publication AS SELECT
+            CAST(? AS VARCHAR) AS version,
+            CAST(? AS VARCHAR) AS run_id,
+            CAST(? AS DATE) AS as_of_date,
+            CAST(? AS TIMESTAMP) AS published_at,
+            CAST(? AS VARCHAR) AS reporting_currency""",
         [
             publication["version"],
             publication["run_id"],
             publication["as_of_date"],
             publication["published_at"],
+            publication["reporting_currency"],
         ],
     )
+    for column, comment in PUBLICATION_COMMENTS.items():
+        con.execute(f"COMMENT ON COLUMN meta.publication.{column} IS {quote_literal(comment)}")
     con.execute("DETACH warehouse")
     con.execute("CHECKPOINT")
     con.close()
