@@ -8,10 +8,10 @@ import json
 import dagster as dg
 
 from orchestration.automation import daily_schedule, landing_sensor, weekly_full_rebuild
+from orchestration.cli.runner import UnknownDayError, run_everything
 from orchestration.partitions import landing_days
 from orchestration.resources import LandingZone
 from orchestration.run_scope import dbt_build_args
-from orchestration.runner import UnknownDayError, run_everything
 from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
 
 RANGE_START = "dagster/asset_partition_range_start"

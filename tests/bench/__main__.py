@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from orchestration.cli.terminal import STEP_DONE_LINE
 from tests.bench.breakdown import breakdown, dbt_split, fixed_costs, newest_run_results
 from tests.bench.measure import Measured, measure
 from tests.bench.reference import compare, differences
@@ -47,7 +47,6 @@ TARGETS = {
     "incremental_dbt_seconds": {"50M": 20.0},
     "incremental_peak_rss_gib": 4.0,
 }
-STEP_LINE = re.compile(r"^\s+(\S+)\s+succeeded in ([\d,.]+) s$", re.MULTILINE)
 ROW_TABLES = {
     "raw": ["raw.crm__customers", "raw.crm__activities", "raw.email__events", "raw.orders__orders"],
     "rejected": ["raw.rejects"],
@@ -180,7 +179,7 @@ def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
         run_results = newest_run_results(began)
         return {
             **_summary(run),
-            "steps": {n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(run.stdout)},
+            "steps": {n: float(s.replace(",", "")) for n, s in STEP_DONE_LINE.findall(run.stdout)},
             "dbt": dbt_split(run_results),
             "slowest_dbt_nodes": slowest_dbt_nodes(run_results),
         }
