@@ -42,8 +42,8 @@ generate: setup  ## generate the sample landing tree (PROFILE=small|large, SEED=
 	rm -rf $(SAMPLE_DIR)
 	$(PY) -m sources.generator --profile $(PROFILE) --seed $(SEED) --out $(SAMPLE_DIR)
 
-run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME (VERBOSE=1: dbt's output, every check)
-	$(PY) -m orchestration.cli run $(if $(VERBOSE),--verbose)
+run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME (FULL=1: full rebuild; VERBOSE=1: dbt's output, every check)
+	$(PY) -m orchestration.cli run $(if $(FULL),--full-refresh) $(if $(VERBOSE),--verbose)
 
 demo: generate run docs  ## set up, generate the sample, materialise everything, print the summary
 

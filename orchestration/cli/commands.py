@@ -69,7 +69,12 @@ def locked(command: str, action: Callable[[], int]) -> int:
         return 1
 
 
-def run(first: str | None = None, last: str | None = None, verbose: bool = False) -> int:
+def run(
+    first: str | None = None,
+    last: str | None = None,
+    verbose: bool = False,
+    full_refresh: bool = False,
+) -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
     reports = home / "reports"
@@ -88,6 +93,7 @@ def run(first: str | None = None, last: str | None = None, verbose: bool = False
                     landing,
                     first=first,
                     last=last,
+                    full_refresh=full_refresh,
                     run_id=run_id,
                     console_log_level="CRITICAL",
                 )
@@ -169,8 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     verbose.add_argument(
         "--verbose", action="store_true", help="also print dbt's output, every check and table"
     )
-    commands.add_parser(
+    run_command = commands.add_parser(
         "run", parents=[verbose], help="materialise everything over $CADENCE_LANDING_DIR"
+    )
+    run_command.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from raw and run every test over everything (schedule weekly)",
     )
     backfill = commands.add_parser(
         "backfill",
@@ -183,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rollback", help="publish the previous version again")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return locked("run", lambda: run(verbose=args.verbose))
+        return locked("run", lambda: run(verbose=args.verbose, full_refresh=args.full_refresh))
     if args.command == "backfill":
         return locked("backfill", lambda: run(args.first, args.last, args.verbose))
     if args.command == "rollback":

@@ -45,7 +45,7 @@ def make_bi_ready(
     """Comment `marts.<table>` of `con`'s database as `warehouse.marts.<table>` is commented (a
     masked column's comment says so), and expose it as the commented view `main.<table>`."""
     name = quote_identifier(table)
-    con.execute(f"CREATE VIEW main.{name} AS SELECT * FROM marts.{name}")
+    con.execute(f"CREATE OR REPLACE VIEW main.{name} AS SELECT * FROM marts.{name}")
     table_comment, columns = _warehouse_comments(con, table)
     for kind, relation in (("TABLE", f"marts.{name}"), ("VIEW", f"main.{name}")):
         if table_comment:
