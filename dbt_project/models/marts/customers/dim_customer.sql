@@ -2,8 +2,21 @@
 -- for the unresolved bucket. Survivorship: name, company, owner, region and industry are the most
 -- recent non-null CRM values (by updated_at, then customer_id); the primary phone and email
 -- prefer a non-junk CRM value, then the most recently seen non-junk value from any source.
+-- Incremental (delete+insert on customer_key): a run rebuilds the customers it re-labelled and
+-- the unresolved bucket; the post-hook removes customers absorbed by a merge.
+{{ config(
+    unique_key='customer_key',
+    post_hook="delete from {{ this }} where not is_unresolved_bucket and customer_key not in
+        (select customer_key from {{ ref('int_records_clustered') }})"
+) }}
+-- depends_on: {{ ref('int_records_relabelled') }}
+
 with clustered as (
-    select * from {{ ref('int_records_clustered') }}
+    {%- if is_incremental_run() %}
+        select * from {{ ref('int_records_relabelled') }}
+    {%- else %}
+        select * from {{ ref('int_records_clustered') }}
+    {%- endif %}
 ),
 
 crm_customers as (
@@ -26,7 +39,11 @@ identifiers as (
             identifier_value
         ) as preference
     from {{ ref('bridge_customer_identifiers') }}
-    where identifier_type in ('email', 'phone')
+    where
+        identifier_type in ('email', 'phone')
+        {%- if is_incremental_run() %}
+            and customer_key in (select customer_key from clustered)
+        {%- endif %}
 ),
 
 orders as (
@@ -75,7 +92,11 @@ first_orders as (
         customer_key,
         min(ordered_at) as first_order_at
     from orders
-    where order_status <> 'cancelled'
+    where
+        order_status <> 'cancelled'
+        {%- if is_incremental_run() %}
+            and customer_key in (select customer_key from clustered)
+        {%- endif %}
     group by customer_key
 ),
 

@@ -1,6 +1,10 @@
 -- Customer keys that changed between runs (grain: previous_customer_key, customer_key,
 -- changed_at): when new data links two people's records, the later-anchored key's records move
 -- to the surviving key. Nothing merges silently: every move is listed with its record count.
+-- Incremental: a run appends the changes the snapshot recorded since the latest one listed
+-- here; the snapshot keeps the history across full rebuilds, so a full rebuild lists it again.
+{{ config(unique_key='customer_merge_id') }}
+
 with assignments as (
     select * from {{ ref('snap_customer_key_assignments') }}
 ),
@@ -16,7 +20,14 @@ moves as (
         on
             previous.record_key = current_assignment.record_key
             and previous.dbt_valid_to = current_assignment.dbt_valid_from
-    where previous.customer_key <> current_assignment.customer_key
+    where
+        previous.customer_key <> current_assignment.customer_key
+        {%- if is_incremental() %}
+            and previous.dbt_valid_to > (
+                select coalesce(max(changed_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+                from {{ this }}
+            )
+        {%- endif %}
 ),
 
 per_change as (

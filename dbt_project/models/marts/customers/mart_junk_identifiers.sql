@@ -1,5 +1,9 @@
 -- Review list of identifiers kept out of identity stitching (grain: identifier type and value):
 -- shared mailboxes, hotlines and switchboards, with how many records they touch.
+-- Incremental (delete+insert on identifier_id): a run adds or updates the identifiers it
+-- recounted.
+{{ config(unique_key='identifier_id') }}
+
 select
     identifier_id,
     identifier_type,
@@ -10,4 +14,8 @@ select
     first_seen_at,
     last_seen_at
 from {{ ref('int_identifiers_screened') }}
-where is_junk
+where
+    is_junk
+    {%- if is_incremental_run() %}
+        and {{ changed_in_run('last_delivered_date') }}
+    {%- endif %}

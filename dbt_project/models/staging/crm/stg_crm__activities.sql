@@ -1,7 +1,11 @@
+{{ config(unique_key='activity_id') }}
 -- One row per CRM activity. Copies of an activity (a re-sent file, a re-delivery) collapse to the
 -- latest delivered one; conflicting copies within one delivery are caught by the source tests.
 with source as (
     select * from {{ source('crm', 'activities') }}
+    {%- if is_incremental_run() %}
+        where {{ copies_of_keys_delivered_in_run(source('crm', 'activities'), 'activity_id') }}
+    {%- endif %}
 ),
 
 renamed as (

@@ -1,7 +1,11 @@
+{{ config(unique_key='customer_id') }}
 -- One row per CRM customer record: its latest version (latest updated_at; ties broken by the
 -- later delivery, then file and line, so the choice is deterministic).
 with source as (
     select * from {{ source('crm', 'customers') }}
+    {%- if is_incremental_run() %}
+        where {{ copies_of_keys_delivered_in_run(source('crm', 'customers'), 'customer_id') }}
+    {%- endif %}
 ),
 
 renamed as (

@@ -1,7 +1,11 @@
+{{ config(unique_key='event_id') }}
 -- One row per webhook event. The email platform delivers at least once: copies of an event_id
 -- collapse to the first delivery (a re-delivery the next day must not move the event's day).
 with source as (
     select * from {{ source('email', 'events') }}
+    {%- if is_incremental_run() %}
+        where {{ copies_of_keys_delivered_in_run(source('email', 'events'), 'event_id') }}
+    {%- endif %}
 ),
 
 renamed as (

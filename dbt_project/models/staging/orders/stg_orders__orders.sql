@@ -1,7 +1,11 @@
+{{ config(unique_key='order_id') }}
 -- One row per order in its latest state: a refund or cancellation is the same order_id re-sent
 -- in a later delivery, so the latest delivery wins.
 with source as (
     select * from {{ source('orders', 'orders') }}
+    {%- if is_incremental_run() %}
+        where {{ copies_of_keys_delivered_in_run(source('orders', 'orders'), 'order_id') }}
+    {%- endif %}
 ),
 
 renamed as (
