@@ -42,8 +42,8 @@ generate: setup  ## generate the sample landing tree (PROFILE=small|large, SEED=
 	rm -rf $(SAMPLE_DIR)
 	$(PY) -m sources.generator --profile $(PROFILE) --seed $(SEED) --out $(SAMPLE_DIR)
 
-run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME
-	$(PY) -m orchestration.cli run
+run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME (FULL=1: rebuild every model from raw)
+	$(PY) -m orchestration.cli run $(if $(FULL),--full-refresh)
 
 demo: generate run docs  ## set up, generate the sample, materialise everything, print the summary
 

@@ -3,10 +3,11 @@
 Every landed day is registered as a partition, then one run extracts the whole range (a
 single-run backfill) and builds and tests the dbt models (orchestration.runner). The run is
 recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
-`backfill --from D --to D` does the same over a range of landed days. Exit code 0 when the run
-succeeded and published, 1 when a step or a blocking check failed (and nothing was published), 2
-when there is nothing to load or a day asked for has not landed. `rollback` switches readers back
-to the previously published version.
+`backfill --from D --to D` does the same over a range of landed days; `run --full-refresh`
+rebuilds every incremental dbt model from raw. Exit code 0 when the run succeeded and published,
+1 when a step or a blocking check failed (and nothing was published), 2 when there is nothing to
+load or a day asked for has not landed. `rollback` switches readers back to the previously
+published version.
 """
 
 from __future__ import annotations
@@ -43,13 +44,15 @@ def truth_dir(landing: Path) -> Path:
     return landing.parent / "truth"
 
 
-def run(first: str | None = None, last: str | None = None) -> int:
+def run(first: str | None = None, last: str | None = None, full_refresh: bool = False) -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
     os.environ["CADENCE_HOME"] = str(home)
     with dagster_instance(home) as instance:
         try:
-            result = run_everything(instance, landing, first=first, last=last)
+            result = run_everything(
+                instance, landing, first=first, last=last, full_refresh=full_refresh
+            )
         except NothingLandedError as error:
             print(
                 f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.", file=sys.stderr
@@ -131,7 +134,12 @@ def roll_back() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="materialise everything over $CADENCE_LANDING_DIR")
+    run_parser = commands.add_parser("run", help="materialise everything over $CADENCE_LANDING_DIR")
+    run_parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental dbt model from raw (splits customers; schedule weekly)",
+    )
     backfill = commands.add_parser(
         "backfill", help="re-run the days FROM..TO (landed days) in one run, then publish"
     )
@@ -141,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rollback", help="publish the previous version again")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run()
+        return run(full_refresh=args.full_refresh)
     if args.command == "rollback":
         return roll_back()
     if args.command == "backfill":

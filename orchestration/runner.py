@@ -30,10 +30,12 @@ def run_everything(
     resources: Mapping[str, object] | None = None,
     first: str | None = None,
     last: str | None = None,
+    full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Register every landed day as a partition, then extract the range `first`..`last` (all
     days by default) in one step (a single-run backfill), check it, build and test every dbt
-    model, and publish when every check passed."""
+    model (every incremental one from scratch with `full_refresh`), and publish when every check
+    passed."""
     days = discover_days(landing)
     if not days:
         raise NothingLandedError(
@@ -56,7 +58,10 @@ def run_everything(
     return defs.resolve_job_def("materialize_everything").execute_in_process(
         instance=instance,
         tags=range_tags(first, last),
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+            "ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}},
+        },
         resources=resources,
         raise_on_error=False,
     )

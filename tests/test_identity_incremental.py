@@ -28,6 +28,7 @@ SELECTION = [
     "path:models/marts/customers",
     "snap_customer_key_assignments",
 ]
+RESOLVED = ["int_activities_resolved", "int_email_events_resolved", "int_orders_resolved"]
 # Every model of the selection but the merges, which list the changes of each run as it saw them.
 COMPARED = [
     "staging.stg_crm__customers",
@@ -151,7 +152,7 @@ def maintained_and_rebuilt(pipeline, tmp_path_factory) -> tuple[Path, Path, Path
         con.execute("DROP SCHEMA IF EXISTS snapshots CASCADE")
         con.execute("CREATE SCHEMA held")
         for table in RAW_TABLES:
-            con.execute(f"CREATE TABLE held.{table} AS SELECT * FROM raw.{table} WHERE _dt = ?", [day])
+            con.execute(f"CREATE TABLE held.{table} AS FROM raw.{table} WHERE _dt = ?", [day])
             con.execute(f"DELETE FROM raw.{table} WHERE _dt = ?", [day])
     dbt(before, "build", "--full-refresh")
     with duckdb.connect(str(before / "warehouse.duckdb")) as con:
@@ -187,18 +188,22 @@ def test_the_merge_rekeys_the_absorbed_customer_and_is_recorded(maintained_and_r
     _, incremental, _, case = maintained_and_rebuilt
     with duckdb.connect(str(incremental / "warehouse.duckdb"), read_only=True) as con:
         survivor = con.execute(
-            "SELECT customer_key FROM intermediate.int_orders_resolved WHERE order_id = 'SO-MERGE-1'"
+            "SELECT customer_key FROM intermediate.int_orders_resolved WHERE order_id = ?",
+            ["SO-MERGE-1"],
         ).fetchone()[0]
         assert survivor in (case["absorbing"], case["absorbed"])
         gone = ({case["absorbing"], case["absorbed"]} - {survivor}).pop()
-        for model in ("int_activities_resolved", "int_email_events_resolved", "int_orders_resolved"):
+        for model in RESOLVED:
             left = con.execute(
                 f"SELECT count(*) FROM intermediate.{model} WHERE customer_key = ?", [gone]
             ).fetchone()[0]
             assert left == 0, f"{model} still has rows of the absorbed customer"
-        assert con.execute(
-            "SELECT count(*) FROM marts.dim_customer WHERE customer_key = ?", [gone]
-        ).fetchone()[0] == 0
+        assert (
+            con.execute(
+                "SELECT count(*) FROM marts.dim_customer WHERE customer_key = ?", [gone]
+            ).fetchone()[0]
+            == 0
+        )
         merges = con.execute(
             "SELECT previous_customer_key, records_moved FROM marts.mart_customer_merges "
             "WHERE customer_key = ?",

@@ -17,6 +17,13 @@ from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
 
 
+class DbtBuildConfig(dg.Config):
+    """`full_refresh` rebuilds every incremental model from raw (`dbt build --full-refresh`):
+    the only way to split a customer after, say, an identifier joined the blocklist."""
+
+    full_refresh: bool = False
+
+
 class CadenceDbtTranslator(DagsterDbtTranslator):
     """Models are grouped by their layer folder (staging, intermediate, marts); seeds and
     snapshots by their kind."""
@@ -42,10 +49,16 @@ class CadenceDbtTranslator(DagsterDbtTranslator):
         )
     ),
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse):
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    duckdb: Warehouse,
+):
     with duckdb.get_connection() as con:
         as_of = resolve_as_of(con)
     context.log.info(f"marts as of {as_of}")
     duckdb.export_for_dbt()
     build_vars = json.dumps({"as_of_date": as_of.isoformat()})
-    yield from dbt.cli(["build", "--vars", build_vars], context=context).stream()
+    args = ["build", "--vars", build_vars, *(["--full-refresh"] if config.full_refresh else [])]
+    yield from dbt.cli(args, context=context).stream()

@@ -5,7 +5,15 @@
 -- no delivery days (a full rebuild), every record.
 {{ config(materialized='view') }}
 
-select * from {{ ref('int_records_clustered') }}
+select
+    record_key,
+    record_type,
+    first_seen_at,
+    last_delivered_date,
+    customer_last_delivered_date,
+    anchor_record_key,
+    customer_key
+from {{ ref('int_records_clustered') }}
 {%- if run_names_its_days() %}
     where {{ changed_in_run('customer_last_delivered_date') }}
 {%- endif %}

@@ -29,6 +29,13 @@ crm_customers as (
     inner join clustered on {{ crm_record_key('stg.customer_id') }} = clustered.record_key
 ),
 
+customer_identifiers as (
+    select * from {{ ref('bridge_customer_identifiers') }}
+    {%- if is_incremental_run() %}
+        where customer_key in (select customer_key from clustered)
+    {%- endif %}
+),
+
 identifiers as (
     select
         *,
@@ -38,16 +45,19 @@ identifiers as (
             cast(last_seen_at as {{ dbt.type_string() }}),
             identifier_value
         ) as preference
-    from {{ ref('bridge_customer_identifiers') }}
-    where
-        identifier_type in ('email', 'phone')
-        {%- if is_incremental_run() %}
-            and customer_key in (select customer_key from clustered)
-        {%- endif %}
+    from customer_identifiers
+    where identifier_type in ('email', 'phone')
 ),
 
 orders as (
     select * from {{ ref('int_orders_resolved') }}
+),
+
+customer_orders as (
+    select * from orders
+    {%- if is_incremental_run() %}
+        where customer_key in (select customer_key from clustered)
+    {%- endif %}
 ),
 
 crm_attributes as (
@@ -91,12 +101,8 @@ first_orders as (
     select
         customer_key,
         min(ordered_at) as first_order_at
-    from orders
-    where
-        order_status <> 'cancelled'
-        {%- if is_incremental_run() %}
-            and customer_key in (select customer_key from clustered)
-        {%- endif %}
+    from customer_orders
+    where order_status <> 'cancelled'
     group by customer_key
 ),
 

@@ -20,15 +20,22 @@ moves as (
         on
             previous.record_key = current_assignment.record_key
             and previous.dbt_valid_to = current_assignment.dbt_valid_from
-    where
-        previous.customer_key <> current_assignment.customer_key
-        {%- if is_incremental() %}
-            and previous.dbt_valid_to > (
-                select coalesce(max(changed_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
-                from {{ this }}
-            )
-        {%- endif %}
+    where previous.customer_key <> current_assignment.customer_key
 ),
+
+{% if is_incremental() -%}
+    unlisted_moves as (
+        select * from moves
+        where changed_at > (
+            select coalesce(max(changed_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+            from {{ this }}
+        )
+    ),
+{%- else -%}
+    unlisted_moves as (
+        select * from moves
+    ),
+{%- endif %}
 
 per_change as (
     select
@@ -36,7 +43,7 @@ per_change as (
         customer_key,
         changed_at,
         count(*) as records_moved
-    from moves
+    from unlisted_moves
     group by previous_customer_key, customer_key, changed_at
 )
 

@@ -4,6 +4,13 @@
 -- recounted.
 {{ config(unique_key='identifier_id') }}
 
+with screened as (
+    select * from {{ ref('int_identifiers_screened') }}
+    {%- if is_incremental_run() %}
+        where {{ changed_in_run('last_delivered_date') }}
+    {%- endif %}
+)
+
 select
     identifier_id,
     identifier_type,
@@ -13,9 +20,5 @@ select
     record_count,
     first_seen_at,
     last_seen_at
-from {{ ref('int_identifiers_screened') }}
-where
-    is_junk
-    {%- if is_incremental_run() %}
-        and {{ changed_in_run('last_delivered_date') }}
-    {%- endif %}
+from screened
+where is_junk
