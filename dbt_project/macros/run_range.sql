@@ -31,12 +31,33 @@
 {%- endmacro %}
 
 
-{#- Staging's filter on a raw source: every delivered copy, of any day, of the keys delivered in
-    the run. The staging model then chooses among all copies of a key exactly as a full build
-    would, so a copy re-delivered after an earlier day is still deduplicated against history. -#}
-{% macro copies_of_keys_delivered_in_run(relation, key) -%}
-    trim({{ key }}) in (
-        select trim({{ key }}) from {{ relation }}
-        where {{ delivered_in_run('_dt') }}
+{#- Staging's filter on its raw source: the rows delivered on the run's days, and every copy, of
+    any day, of a key whose staged version came from one of those days (a day landed again, whose
+    rows replace what staging chose from it). -#}
+{% macro restaged_in_run(key) -%}
+    {{ delivered_in_run('_dt') }}
+    or trim({{ key }}) in (
+        select {{ key }} from {{ this }}
+        where {{ delivered_in_run('delivered_date') }}
     )
+{%- endmacro %}
+
+
+{#- What a staging model chooses from: the rows of `cte` (its renamed raw rows) and, on an
+    incremental run, the version staged so far of each of their keys. That version won over
+    every earlier copy, so choosing among it and the new copies gives what a full build would,
+    without reading the raw history of the key. -#}
+{% macro with_staged_versions(cte, key) -%}
+    {%- if is_incremental_run() -%}
+        (
+            select * from {{ cte }}
+            union all
+            select * from {{ this }}
+            where
+                {{ key }} in (select {{ key }} from {{ cte }})
+                and not ({{ delivered_in_run('delivered_date') }})
+        ) as {{ cte }}
+    {%- else -%}
+        {{ cte }}
+    {%- endif -%}
 {%- endmacro %}

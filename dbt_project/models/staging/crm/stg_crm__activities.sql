@@ -4,7 +4,7 @@
 with source as (
     select * from {{ source('crm', 'activities') }}
     {%- if is_incremental_run() %}
-        where {{ copies_of_keys_delivered_in_run(source('crm', 'activities'), 'activity_id') }}
+        where {{ restaged_in_run('activity_id') }}
     {%- endif %}
 ),
 
@@ -32,7 +32,7 @@ versioned as (
             partition by activity_id
             order by delivered_date desc, source_file desc, source_line desc
         ) as version_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'activity_id') }}
 )
 
 select

@@ -4,7 +4,7 @@
 with source as (
     select * from {{ source('crm', 'customers') }}
     {%- if is_incremental_run() %}
-        where {{ copies_of_keys_delivered_in_run(source('crm', 'customers'), 'customer_id') }}
+        where {{ restaged_in_run('customer_id') }}
     {%- endif %}
 ),
 
@@ -37,7 +37,7 @@ versioned as (
             partition by customer_id
             order by updated_at desc, delivered_date desc, source_file desc, source_line desc
         ) as version_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'customer_id') }}
 )
 
 select

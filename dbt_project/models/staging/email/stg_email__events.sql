@@ -4,7 +4,7 @@
 with source as (
     select * from {{ source('email', 'events') }}
     {%- if is_incremental_run() %}
-        where {{ copies_of_keys_delivered_in_run(source('email', 'events'), 'event_id') }}
+        where {{ restaged_in_run('event_id') }}
     {%- endif %}
 ),
 
@@ -31,7 +31,7 @@ versioned as (
             partition by event_id
             order by delivered_date asc, source_file asc, source_line asc
         ) as delivery_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'event_id') }}
 )
 
 select

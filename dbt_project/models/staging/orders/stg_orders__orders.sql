@@ -4,7 +4,7 @@
 with source as (
     select * from {{ source('orders', 'orders') }}
     {%- if is_incremental_run() %}
-        where {{ copies_of_keys_delivered_in_run(source('orders', 'orders'), 'order_id') }}
+        where {{ restaged_in_run('order_id') }}
     {%- endif %}
 ),
 
@@ -33,7 +33,7 @@ versioned as (
             partition by order_id
             order by delivered_date desc, source_file desc, source_line desc
         ) as version_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'order_id') }}
 )
 
 select
