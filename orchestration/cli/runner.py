@@ -30,12 +30,15 @@ def run_everything(
     resources: Mapping[str, object] | None = None,
     first: str | None = None,
     last: str | None = None,
+    run_id: str | None = None,
+    console_log_level: str = "INFO",
     full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Register every landed day as a partition, then extract the range `first`..`last` (all
     days by default) in one step (a single-run backfill), check it, build and test every dbt
     model (every incremental one from scratch with `full_refresh`), and publish when every check
-    passed."""
+    passed. Dagster's console log shows messages from `console_log_level` up; the run gets
+    `run_id` when given (to watch its events)."""
     days = discover_days(landing)
     if not days:
         raise NothingLandedError(
@@ -59,9 +62,10 @@ def run_everything(
         instance=instance,
         tags=range_tags(first, last),
         run_config={
-            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+            "loggers": {"console": {"config": {"log_level": console_log_level}}},
             "ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}},
         },
         resources=resources,
+        run_id=run_id,
         raise_on_error=False,
     )
