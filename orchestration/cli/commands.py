@@ -3,8 +3,9 @@
 Every landed day is registered as a partition, then one run extracts the whole range (a
 single-run backfill) and builds and tests the dbt models (orchestration.cli.runner). The run is
 recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
-`backfill --from D --to D` does the same over a range of landed days. `rollback` switches readers
-back to the previously published version.
+`backfill --from D --to D` does the same over a range of landed days; `run --full-refresh`
+rebuilds every incremental dbt model from raw. `rollback` switches readers back to the previously
+published version.
 
 The terminal shows each step as it starts and ends, then a short summary; the full dbt log, every
 message of the run and every check go to $CADENCE_HOME/reports/ (`--verbose` prints them too).
