@@ -3,7 +3,8 @@
 -- int_customer_days_summarised (per customer, day and channel: touches, weights, responses,
 -- customer-initiated interactions, last touch and response) and small per-customer tables.
 {%- set windows = var('cadence_windows_days') %}
-{%- set median_gap_window_days = var('median_gap_window_days') %}
+{%- set median_gap_window_start =
+    dbt.dateadd('day', -var('median_gap_window_days'), as_of_date()) %}
 {%- set burst_min_touches = var('burst_min_touches') %}
 {%- set burst_window_days = var('burst_window_days') %}
 {%- set burst_silence_days = var('burst_silence_days') %}
@@ -15,7 +16,8 @@
 {%- set decline_min_drop_sd = var('decline_min_drop_sd') %}
 {%- set excluded_channels = var('decline_excluded_touch_channels') %}
 {#- the engagement expected in the recent window at the prior window's daily rate -#}
-{%- set expected_recent = '(measured.engagement_prior_' ~ prior_days ~ 'd * ' ~ recent_days ~ '.0 / ' ~ prior_days ~ ')' %}
+{%- set expected_recent = '(measured.engagement_prior_' ~ prior_days ~ 'd * '
+    ~ recent_days ~ '.0 / ' ~ prior_days ~ ')' %}
 
 with days as (
     select
@@ -31,7 +33,8 @@ with days as (
         end as engagements,
         last_touch_at,
         last_response_at,
-        {{ dbt.datediff('occurred_date', as_of_date(), 'day') }} as days_ago
+        {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
+            as days_ago
     from {{ ref('int_customer_days_summarised') }}
     where
         customer_key <> {{ unresolved_customer_key() }}
@@ -72,15 +75,21 @@ windowed as (
     select
         customer_key,
         {%- for days in windows %}
-            cast(sum(case when days_ago < {{ days }} then touches else 0 end)
-                as {{ dbt.type_bigint() }}) as touches_{{ days }}d,
+            cast(
+                sum(case when days_ago < {{ days }} then touches else 0 end)
+                as {{ dbt.type_bigint() }}
+            ) as touches_{{ days }}d,
             coalesce(sum(case when days_ago < {{ days }} then weighted_touches end), 0)
                 as weighted_touches_{{ days }}d,
-            cast(sum(case when days_ago < {{ days }} then customer_initiated else 0 end)
-                as {{ dbt.type_bigint() }}) as customer_initiated_{{ days }}d,
+            cast(
+                sum(case when days_ago < {{ days }} then customer_initiated else 0 end)
+                as {{ dbt.type_bigint() }}
+            ) as customer_initiated_{{ days }}d,
         {%- endfor %}
-        cast(sum(case when days_ago < {{ recent_days }} then engagements else 0 end)
-            as {{ dbt.type_bigint() }}) as engagement_last_{{ recent_days }}d,
+        cast(
+            sum(case when days_ago < {{ recent_days }} then engagements else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as engagement_last_{{ recent_days }}d,
         cast(sum(
             case
                 when days_ago >= {{ recent_days }} and days_ago < {{ recent_days + prior_days }}
@@ -129,7 +138,7 @@ touch_gaps as (
 gap_summary as (
     select
         customer_key,
-        {{ median('case when occurred_date > ' ~ dbt.dateadd('day', -median_gap_window_days, as_of_date())
+        {{ median('case when occurred_date > ' ~ median_gap_window_start
             ~ ' then gap_days end') }} as median_gap_days,
         max(
             case
@@ -277,7 +286,11 @@ select
                 ' in the {{ prior_days }} days before (',
                 cast(
                     cast(
-                        round(engagement_prior_{{ prior_days }}d * {{ recent_days }}.0 / {{ prior_days }})
+                        round(
+                            engagement_prior_{{ prior_days }}d
+                            * {{ recent_days }}.0
+                            / {{ prior_days }}
+                        )
                         as integer
                     ) as {{ dbt.type_string() }}
                 ),

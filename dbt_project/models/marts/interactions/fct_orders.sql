@@ -22,7 +22,7 @@ with orders as (
     select * from {{ ref('int_orders_resolved') }}
     where
         order_status = 'paid'
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and (
                 order_id in (
                     select order_id from {{ ref('stg_orders__orders') }}

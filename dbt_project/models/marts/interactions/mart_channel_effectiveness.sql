@@ -4,6 +4,7 @@
 -- that responded and those followed by a paid order within each conversion window, split by the
 -- local date of that next paid order, so that orders after the as-of date do not count.
 {%- set conversion_windows = var('conversion_windows_days') %}
+{%- set month_end = dbt.last_day('cast(month_start as date)', 'month') %}
 
 with touch_days as (
     select
@@ -39,15 +40,16 @@ counted as (
         touch_days.channel,
         coalesce(segments.rfm_segment, 'No Purchases') as rfm_segment,
         touch_days.month_start,
-        cast(sum(touch_days.touches) as {{ dbt.type_bigint() }}) as touches,
-        cast(sum(touch_days.touches_responded) as {{ dbt.type_bigint() }}) as responses,
         {%- for days in conversion_windows %}
             cast(sum(touch_days.touches_with_order_{{ days }}d) as {{ dbt.type_bigint() }})
-                as touches_with_order_{{ days }}d{{ ',' if not loop.last }}
+                as touches_with_order_{{ days }}d,
         {%- endfor %}
+        cast(sum(touch_days.touches) as {{ dbt.type_bigint() }}) as touches,
+        cast(sum(touch_days.touches_responded) as {{ dbt.type_bigint() }}) as responses
     from touch_days
     left join segments on touch_days.customer_key = segments.customer_key
-    group by touch_days.channel, coalesce(segments.rfm_segment, 'No Purchases'), touch_days.month_start
+    group by
+        touch_days.channel, coalesce(segments.rfm_segment, 'No Purchases'), touch_days.month_start
 )
 
 select
@@ -64,6 +66,6 @@ select
     {%- for days in conversion_windows %}
         touches_with_order_{{ days }}d * 1.0 / touches as conversion_rate_{{ days }}d,
     {%- endfor %}
-    {{ dbt.dateadd('day', conversion_windows | max, dbt.last_day('cast(month_start as date)', 'month')) }}
+    {{ dbt.dateadd('day', conversion_windows | max, month_end) }}
     <= {{ as_of_date() }} as is_window_complete
 from counted

@@ -23,8 +23,10 @@ select
     cast(month_start as date) as month_start,
     cast(sum(touches) as {{ dbt.type_bigint() }}) as touches,
     {%- for channel in channels %}
-        cast(sum(case when channel = '{{ channel }}' then touches else 0 end)
-            as {{ dbt.type_bigint() }}) as touches_{{ channel }},
+        cast(
+            sum(case when channel = '{{ channel }}' then touches else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as touches_{{ channel }},
     {%- endfor %}
     sum(weighted_touches) as weighted_touches,
     cast(sum(responses) as {{ dbt.type_bigint() }}) as responses,
