@@ -52,14 +52,14 @@ with customers as (
         group by customer_key
     ),
 
-    cutoff as (
+    cutoff as {{ materialized_cte() }} (
         select
             cast({{ dbt.dateadd('day', -lookback_days, 'max(occurred_date)') }} as date)
                 as rebuild_from
         from {{ this }}
     ),
 
-    changed_customers as (
+    changed_customers as {{ materialized_cte() }} (
         select stored_customers.customer_key
         from stored_customers
         left join customers on stored_customers.customer_key = customers.customer_key
@@ -84,7 +84,7 @@ with customers as (
         )
     ),
 
-    conversion_days as (
+    conversion_days as {{ materialized_cte() }} (
         -- a customer's days whose touches may have a delivered order as their next paid order
         select distinct
             customer_key,
@@ -94,7 +94,7 @@ with customers as (
         from delivered_orders
     ),
 
-    interactions as (
+    interactions as {{ materialized_cte() }} (
         select facts.*
         from {{ ref('fct_interactions') }} as facts
         where facts.occurred_date >= (select rebuild_from from cutoff)

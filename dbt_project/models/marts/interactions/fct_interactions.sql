@@ -18,13 +18,13 @@
 
 with
 {% if is_incremental() %}
-    cutoff as (
+    cutoff as {{ materialized_cte() }} (
         select
             {{ dbt.dateadd('day', -lookback_days, 'max(occurred_at)') }} as rebuild_from
         from {{ this }}
     ),
 
-    stale as (
+    stale as {{ materialized_cte() }} (
         -- stored under a key that is no longer a customer: merged away, or unresolved so far
         select
             interaction_type,
@@ -36,7 +36,7 @@ with
         )
     ),
 
-    rekeyed_customers as (
+    rekeyed_customers as {{ materialized_cte() }} (
         select activities.customer_key
         from {{ ref('int_activities_resolved') }} as activities
         inner join stale
