@@ -8,6 +8,8 @@ import duckdb
 
 from orchestration.identity_quality import match_rates
 from orchestration.mart_queries import followup_top, rfm_segment_sizes
+from orchestration.project import dbt_project
+from orchestration.publishing.currency import reporting_currency
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
@@ -76,9 +78,10 @@ def identity_lines(con: duckdb.DuckDBPyConnection, truth_dir: Path | None) -> li
 
 def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str]:
     as_of = con.execute("SELECT max(as_of_date) FROM marts.mart_customer_cadence").fetchone()[0]
+    currency = reporting_currency(dbt_project.manifest_path)
     lines = [f"RFM segments as of {as_of} (marts.mart_customer_rfm):"]
     lines += [
-        f"  {segment:<20} {customers:>8,} customers  {revenue:>16,.2f} CNY in the window"
+        f"  {segment:<20} {customers:>8,} customers  {revenue:>16,.2f} {currency} in the window"
         for segment, customers, revenue in rfm_segment_sizes(con)
     ]
     lines.append("Cadence status per tier (marts.mart_customer_cadence):")

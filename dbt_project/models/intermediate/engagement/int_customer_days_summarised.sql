@@ -234,7 +234,7 @@ order_days as (
         customer_key,
         order_date,
         count(*) as paid_orders,
-        sum(amount_cny) as revenue_cny
+        sum(reporting_amount) as revenue
     from orders
     {% if is_incremental() %}
         -- only the days in scope: the rest are the next orders of touches, stored already
@@ -264,7 +264,7 @@ summarised as (
         interaction_days.last_touch_at,
         interaction_days.last_response_at,
         coalesce(order_days.paid_orders, 0) as paid_orders,
-        coalesce(order_days.revenue_cny, 0) as revenue_cny
+        coalesce(order_days.revenue, 0) as revenue
     from interaction_days
     full outer join order_days
         on
@@ -301,7 +301,7 @@ keyed as (
             cast(null as {{ dbt.type_timestamp() }}) as last_touch_at,
             cast(null as {{ dbt.type_timestamp() }}) as last_response_at,
             0 as paid_orders,
-            0 as revenue_cny
+            0 as revenue
         from {{ this }} as stored
         where
             stored.customer_day_id not in (select customer_day_id from keyed)

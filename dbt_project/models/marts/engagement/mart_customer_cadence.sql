@@ -79,8 +79,10 @@ windowed as (
                 sum(case when days_ago < {{ days }} then touches else 0 end)
                 as {{ dbt.type_bigint() }}
             ) as touches_{{ days }}d,
-            coalesce(sum(case when days_ago < {{ days }} then weighted_touches end), 0)
-                as weighted_touches_{{ days }}d,
+            cast(
+                coalesce(sum(case when days_ago < {{ days }} then weighted_touches end), 0)
+                as {{ exact_decimal_type() }}
+            ) as weighted_touches_{{ days }}d,
             cast(
                 sum(case when days_ago < {{ days }} then customer_initiated else 0 end)
                 as {{ dbt.type_bigint() }}
@@ -172,7 +174,7 @@ measured as (
         customers.customer_name,
         customers.owner_rep_id,
         coalesce(rfm.rfm_segment, 'No Purchases') as rfm_segment,
-        rfm.monetary_cny,
+        rfm.monetary,
         rfm.m_score,
         {%- for days in windows %}
             coalesce(windowed.touches_{{ days }}d, 0) as touches_{{ days }}d,
@@ -238,7 +240,7 @@ select
     owner_rep_id,
     rfm_segment,
     tier,
-    monetary_cny,
+    monetary,
     m_score,
     {%- for days in windows %}
         touches_{{ days }}d,

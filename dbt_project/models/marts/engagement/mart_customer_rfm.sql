@@ -12,7 +12,7 @@ purchase_days as (
         customer_key,
         occurred_date as order_date,
         sum(paid_orders) as paid_orders,
-        sum(revenue_cny) as revenue_cny
+        sum(revenue) as revenue
     from {{ ref('int_customer_days_summarised') }}
     where
         paid_orders > 0
@@ -38,7 +38,7 @@ first_purchase_days as (
 repeat_purchases as (
     select
         purchase_days.customer_key,
-        avg(purchase_days.revenue_cny) as mean_repeat_revenue_cny
+        cast(avg(purchase_days.revenue) as {{ exact_decimal_type() }}) as mean_repeat_revenue
     from purchase_days
     inner join first_purchase_days
         on purchase_days.customer_key = first_purchase_days.customer_key
@@ -50,7 +50,7 @@ windowed as (
     select
         customer_key,
         cast(sum(paid_orders) as {{ dbt.type_bigint() }}) as frequency_orders,
-        sum(revenue_cny) as monetary_cny
+        cast(sum(revenue) as {{ exact_decimal_type() }}) as monetary
     from purchase_days
     where order_date > {{ dbt.dateadd('day', -window_days, as_of_date()) }}
     group by customer_key
@@ -64,13 +64,13 @@ measured as (
         {{ dbt.datediff('firsts.last_order_date', 'as_of.as_of_date', 'day') }}
             as recency_days,
         coalesce(windowed.frequency_orders, 0) as frequency_orders,
-        coalesce(windowed.monetary_cny, 0) as monetary_cny,
+        coalesce(windowed.monetary, 0) as monetary,
         firsts.purchase_days - 1 as lifetimes_frequency,
         {{ dbt.datediff('firsts.first_order_date', 'firsts.last_order_date', 'day') }}
             as lifetimes_recency,
         {{ dbt.datediff('firsts.first_order_date', 'as_of.as_of_date', 'day') }}
             as lifetimes_t,
-        coalesce(repeats.mean_repeat_revenue_cny, 0) as lifetimes_monetary_value
+        coalesce(repeats.mean_repeat_revenue, 0) as lifetimes_monetary_value
     from first_purchase_days as firsts
     cross join as_of
     left join windowed on firsts.customer_key = windowed.customer_key
@@ -82,7 +82,7 @@ scored as (
         *,
         cast({{ quintile_score('recency_days desc') }} as integer) as r_score,
         cast({{ quintile_score('frequency_orders') }} as integer) as f_score,
-        cast({{ quintile_score('monetary_cny') }} as integer) as m_score
+        cast({{ quintile_score('monetary') }} as integer) as m_score
     from measured
 )
 
@@ -93,7 +93,7 @@ select
     scored.last_order_date,
     scored.recency_days,
     scored.frequency_orders,
-    scored.monetary_cny,
+    scored.monetary,
     scored.r_score,
     scored.f_score,
     scored.m_score,

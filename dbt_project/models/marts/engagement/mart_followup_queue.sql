@@ -28,7 +28,7 @@ select
     tier,
     rfm_segment,
     cadence_status,
-    monetary_cny,
+    monetary,
     value_weight,
     days_since_last_touch,
     expected_gap_days,

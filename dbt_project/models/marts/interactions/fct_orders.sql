@@ -16,30 +16,44 @@
 -- _interactions__models.yml. Incremental: a run merges the paid orders delivered in its days and
 -- those stored under a key that is no longer a customer (merged away, or unresolved until now);
 -- its pre-hook deletes the orders it received refunded or cancelled (the same order re-sent).
+-- Amounts at a cross rate exact to ten decimals: an order already in the reporting currency
+-- keeps its amount, and nothing is rounded twice. DECIMAL(38, 10), not (18, 10): a product of
+-- two DECIMAL(18) overflows for amounts over about 10 million in DuckDB.
 -- depends_on: {{ ref('stg_orders__orders') }}
 -- depends_on: {{ ref('int_records_clustered') }}
-with orders as (
+with paid_orders as (
     select * from {{ ref('int_orders_resolved') }}
-    where
-        order_status = 'paid'
+    where order_status = 'paid'
+),
+
+orders as (
+    select * from paid_orders
     {% if is_incremental() %}
-            and (
-                order_id in (
-                    select order_id from {{ ref('stg_orders__orders') }}
-                    where {{ delivered_in_run('delivered_date') }}
-                )
-                or order_id in (
-                    select order_id from {{ this }}
-                    where customer_key not in (
-                        select customer_key from {{ ref('int_records_clustered') }}
-                    )
+        where
+            order_id in (
+                select order_id from {{ ref('stg_orders__orders') }}
+                where {{ delivered_in_run('delivered_date') }}
+            )
+            or order_id in (
+                select order_id from {{ this }}
+                where customer_key not in (
+                    select customer_key from {{ ref('int_records_clustered') }}
                 )
             )
-        {% endif %}
+    {% endif %}
 ),
 
 rates as (
-    select * from {{ ref('currency_rates') }}
+    select
+        currency,
+        cast(
+            rate_to_cny / (
+                select reporting.rate_to_cny
+                from {{ ref('currency_rates') }} as reporting
+                where reporting.currency = '{{ var("reporting_currency") }}'
+            ) as decimal(38, 10)
+        ) as rate_to_reporting
+    from {{ ref('currency_rates') }}
 )
 
 select
@@ -50,7 +64,8 @@ select
     {{ utc_to_local_date('orders.ordered_at') }} as order_date,
     orders.amount,
     orders.currency,
-    cast(orders.amount * rates.rate_to_cny as decimal(18, 2)) as amount_cny,
+    cast(orders.amount * rates.rate_to_reporting as {{ exact_decimal_type() }}) as reporting_amount,
     orders.sales_channel
 from orders
-inner join rates on orders.currency = rates.currency
+-- a left join: an order without a rate keeps its row and fails the not_null test of its amount
+left join rates on orders.currency = rates.currency

@@ -13,7 +13,7 @@ with days as (
         responses,
         customer_initiated,
         paid_orders,
-        revenue_cny
+        revenue
     from {{ ref('int_customer_days_summarised') }}
 )
 
@@ -28,10 +28,10 @@ select
             as {{ dbt.type_bigint() }}
         ) as touches_{{ channel }},
     {%- endfor %}
-    sum(weighted_touches) as weighted_touches,
+    cast(sum(weighted_touches) as {{ exact_decimal_type() }}) as weighted_touches,
     cast(sum(responses) as {{ dbt.type_bigint() }}) as responses,
     cast(sum(customer_initiated) as {{ dbt.type_bigint() }}) as customer_initiated,
     cast(sum(paid_orders) as {{ dbt.type_bigint() }}) as orders,
-    sum(revenue_cny) as revenue_cny
+    cast(sum(revenue) as {{ exact_decimal_type() }}) as revenue
 from days
 group by customer_key, month_start
