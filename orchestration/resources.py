@@ -2,11 +2,16 @@
 
 CADENCE_HOME         where the warehouse, published files and reports live (default: ./.cadence)
 CADENCE_LANDING_DIR  the landing tree to load (default: $CADENCE_HOME/sample/landing)
+CADENCE_SOURCES      the sources this deployment has, comma-separated (default: crm,email,orders,
+                     every source of the landing contract); the others are neither expected nor
+                     checked, and their raw tables stay empty
 CADENCE_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit for extraction and dbt (default: 3GB);
                      beyond it DuckDB spills to $CADENCE_HOME/scratch/duckdb_spill
 CADENCE_ACKNOWLEDGEMENTS  a YAML file of acknowledged known problems, added to those in
                      expectations/quality.yml (default: none; `make demo` names the sample's)
 CADENCE_KEEP_VERSIONS  published versions kept for rollback (default: 3)
+CADENCE_RUN_WAIT     seconds a run waits for another in progress on the same home before it gives
+                     up (default: 3600; 0: give up at once); see orchestration/run_lock.py
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+
+from orchestration.run_lock import run_lock
+from sources.contract import entities
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = REPO_ROOT / ".cadence"
@@ -40,6 +48,25 @@ def landing_dir(configured: str | None = None, home: Path | None = None) -> Path
     return Path(explicit).resolve() if explicit else (home or cadence_home()) / "sample" / "landing"
 
 
+class UnknownSourceError(ValueError):
+    """CADENCE_SOURCES names a source the landing contract does not have."""
+
+
+def declared_sources(configured: str | None = None) -> tuple[str, ...]:
+    """The sources this deployment has, in the contract's order: `configured` (comma-separated),
+    else $CADENCE_SOURCES, else every source of the landing contract."""
+    known = list(dict.fromkeys(entity.source for entity in entities().values()))
+    listed = configured or os.environ.get("CADENCE_SOURCES") or ",".join(known)
+    names = {name.strip() for name in listed.split(",") if name.strip()}
+    unknown = names - set(known)
+    if unknown or not names:
+        raise UnknownSourceError(
+            f"CADENCE_SOURCES={listed!r}: name one or more of {', '.join(known)} "
+            f"(unknown: {', '.join(sorted(unknown)) or 'none given'})"
+        )
+    return tuple(source for source in known if source in names)
+
+
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse file `$CADENCE_HOME/warehouse.duckdb`."""
 
@@ -60,6 +87,15 @@ class Warehouse(dg.ConfigurableResource):
     @property
     def spill_dir(self) -> Path:
         return self.scratch_dir / "duckdb_spill"
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Warehouse]:
+        """A run holds its home's run lock from before its first step until its last, whoever
+        launched it: one run at a time writes the warehouse and publishes."""
+        say = context.log.info if context.log else print
+        run_id = context.run.run_id if context.run else "outside a run"
+        with run_lock(self.home_dir, f"Dagster run {run_id}", say=say):
+            yield self
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -94,14 +130,20 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class LandingZone(dg.ConfigurableResource):
-    """The landing tree: `<landing>/<source>/<entity>/dt=YYYY-MM-DD/<file>`."""
+    """The landing tree: `<landing>/<source>/<entity>/dt=YYYY-MM-DD/<file>`, and which sources
+    this deployment has (comma-separated; default $CADENCE_SOURCES)."""
 
     landing_dir: str | None = None
     home: str | None = None
+    sources: str | None = None
 
     @property
     def path(self) -> Path:
         return landing_dir(self.landing_dir, cadence_home(self.home))
+
+    @property
+    def declared_sources(self) -> tuple[str, ...]:
+        return declared_sources(self.sources)
 
 
 class QualityGates(dg.ConfigurableResource):

@@ -19,34 +19,20 @@ import yaml
 
 from expectations.suites import Rule
 from orchestration.publishing.versions import current_version, rollback
-from sources.contract import entities
 from tests.conftest import check_of, materialize
 from tests.landing_files import (
     ACTIVITY_HEADER,
     CUSTOMER_HEADER,
+    ORDER_HEADER,
     activity,
     customer,
+    order,
     partition,
     write_csv,
     write_jsonl,
 )
 
 DAYS = ["2026-06-01", "2026-06-02", "2026-06-03"]
-ORDER_HEADER = entities()["orders/orders"].column_names
-
-
-def order(order_id: str, day: str, **overrides: str) -> list[str]:
-    row = {
-        "order_id": order_id,
-        "buyer_email": "zs@x.cn",
-        "buyer_phone": "13800138000",
-        "ordered_at": f"{day} 11:00:00",
-        "amount": "100.00",
-        "currency": "CNY",
-        "status": "paid",
-        "channel": "web",
-    } | overrides
-    return [row[c] for c in ORDER_HEADER]
 
 
 def write_clean_landing(landing: Path, days: list[str] = DAYS) -> None:
@@ -103,13 +89,38 @@ def null_key(landing: Path) -> None:
     )
 
 
-def out_of_range_amount(landing: Path) -> None:
+def null_keys_above_the_thresholds(landing: Path) -> None:
+    """12 of the last day's 14 activities without a customer: more than 1% and more than 10."""
+    write_csv(
+        partition(landing, "crm/activities", DAYS[2]),
+        "a.csv",
+        ACTIVITY_HEADER,
+        [activity(f"A2{n:02}", customer_id="" if n >= 2 else "C1") for n in range(14)],
+    )
+
+
+def amounts_out_of_range_above_the_thresholds(landing: Path) -> None:
     write_csv(
         partition(landing, "orders/orders", DAYS[2]),
         "o.csv",
         ORDER_HEADER,
-        [order("O2", DAYS[2], amount="99999999999")],
+        [order(f"O2{n:02}", DAYS[2], amount="99999999999") for n in range(11)],
     )
+
+
+def a_few_malformed_rows(landing: Path) -> None:
+    """0.02% of the last day's 5,000 orders out of range, and one of its 2 activities without a
+    customer (50% of the day, but 1 row)."""
+    write_csv(
+        partition(landing, "orders/orders", DAYS[2]),
+        "o.csv",
+        ORDER_HEADER,
+        [
+            order(f"O2{n:04}", DAYS[2], amount="99999999999" if n == 0 else "100.00")
+            for n in range(5000)
+        ],
+    )
+    null_key(landing)
 
 
 def future_late_and_broken_rows(landing: Path) -> None:
@@ -187,8 +198,22 @@ BAD_DELIVERIES = [
         2,
     ),
     (missing_day, "raw/email__events", "gaps", "gaps:every_day_landed", 1),
-    (null_key, "raw/crm__activities", "contract", "required:customer_id", 1),
-    (out_of_range_amount, "raw/orders__orders", "contract", "range:amount", 1),
+    (
+        null_keys_above_the_thresholds,
+        "raw/crm__activities",
+        "quarantine",
+        "required:customer_id (2026-06-03: 12 of 14 rows rejected, more than 1.00% of the day's "
+        "rows and more than 10)",
+        12,
+    ),
+    (
+        amounts_out_of_range_above_the_thresholds,
+        "raw/orders__orders",
+        "quarantine",
+        "range:amount (2026-06-03: 11 of 11 rows rejected, more than 1.00% of the day's rows and "
+        "more than 10)",
+        11,
+    ),
 ]
 
 
@@ -235,8 +260,74 @@ def test_time_rules_and_quarantine_count_exactly(published):
     broken = check_of(result, "raw/crm__activities", "quarantine")
     assert (broken.passed, broken.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert broken.metadata["unexpected_count"].value == 1
-    assert "Expected Number of Columns: 9 Found: 10" in broken.metadata["failed_rules"].value
+    assert broken.metadata["failed_rules"].value == "unparseable:line"
+    assert "Expected Number of Columns: 9 Found: 10" in broken.metadata["results"].value
     assert not published_step_succeeded(result)
+
+
+def test_a_refused_file_blocks_publishing_and_everything_else_is_checked(published, tmp_path):
+    """A parquet file the parser gives up on, and a symlink out of the landing tree: each blocks
+    its entity's `files` check naming the file; every entity is still loaded and checked."""
+    home, landing, instance = published
+    before = sha256(home / "published" / "cadence.duckdb")
+    write_clean_landing(landing)
+    broken = partition(landing, "orders/orders", DAYS[2]) / "broken.parquet"
+    broken.write_bytes(b"PAR1 not a parquet file PAR1")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("S3CRET-OUTSIDE\n")
+    link = partition(landing, "crm/activities", DAYS[2]) / "link.csv"
+    link.symlink_to(secret)
+
+    result = materialize(instance, home, landing)
+
+    for asset, path in [("raw/orders__orders", broken), ("raw/crm__activities", link)]:
+        files = check_of(result, asset, "files")
+        assert (files.passed, files.severity) == (False, dg.AssetCheckSeverity.ERROR)
+        assert files.metadata["failed_rules"].value == "files:all_read"
+        assert f"{DAYS[2]}: {path}: " in files.metadata["results"].value
+    for asset in ["raw/crm__customers", "raw/email__events"]:
+        assert check_of(result, asset, "files").passed
+        assert check_of(result, asset, "contract").passed
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "SELECT count(*) FROM raw.orders__orders WHERE _dt = ?", [DAYS[2]]
+        ).fetchone() == (1,)
+        assert con.execute(
+            "SELECT count(*) FROM raw.rejects WHERE raw_record LIKE '%S3CRET%'"
+        ).fetchone() == (0,)
+    assert not published_step_succeeded(result)
+    assert sha256(home / "published" / "cadence.duckdb") == before
+
+
+def test_a_few_malformed_rows_are_quarantined_and_publish_with_warnings(tmp_path):
+    # A home of its own: the shared one's incremental facts hold the clean landing's rows.
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    write_clean_landing(landing)
+    a_few_malformed_rows(landing)
+
+    result = materialize(dg.DagsterInstance.ephemeral(), home, landing)
+
+    assert published_step_succeeded(result)
+    for asset, rule in [
+        ("raw/orders__orders", "range:amount"),
+        ("raw/crm__activities", "required:customer_id"),
+    ]:
+        warned = check_of(result, asset, "quarantine")
+        assert (warned.passed, warned.severity) == (False, dg.AssetCheckSeverity.WARN), asset
+        assert (
+            warned.metadata["failed_rules"].value,
+            warned.metadata["unexpected_count"].value,
+        ) == (
+            rule,
+            1,
+        )
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "SELECT count(*) FROM raw.orders__orders WHERE order_id = 'O20000'"
+        ).fetchone() == (0,)
+        assert con.execute(
+            "SELECT rules FROM raw.rejects WHERE entity = 'orders/orders'"
+        ).fetchall() == [(["range:amount"],)]
 
 
 def test_exact_redelivery_warns_with_the_surplus_count(published):
@@ -326,20 +417,23 @@ def test_an_acknowledged_gap_warns_and_a_good_run_publishes_while_a_reader_holds
 
 
 def test_make_run_exits_non_zero_naming_the_failed_check(tmp_path, monkeypatch, capsys):
-    from orchestration.cli import main
+    from orchestration.cli.commands import main
 
     landing = tmp_path / "landing"
     write_clean_landing(landing)
-    null_key(landing)
+    null_keys_above_the_thresholds(landing)
     monkeypatch.setenv("CADENCE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CADENCE_LANDING_DIR", str(landing))
 
     assert main(["run"]) == 1
 
     out, err = capsys.readouterr()
-    assert "error: check raw/crm__activities:contract failed: required:customer_id" in err
+    assert (
+        "error: check raw/crm__activities:quarantine failed: required:customer_id (2026-06-03: "
+        "12 of 14 rows rejected" in err
+    )
     assert "nothing published" in err
-    assert "raw/crm__activities:contract  required:customer_id" in out
+    assert "raw/crm__activities:quarantine  required:customer_id" in out
     assert re.search(r"extract_landing\s+FAILED", out)  # its blocking check failed
     assert re.search(r"dbt_models\s+not run", out)
     assert not (tmp_path / "home" / "published" / "cadence.duckdb").exists()
@@ -359,8 +453,8 @@ def test_backfill_reloads_and_checks_only_its_days(published):
 
     result = materialize(instance, home, landing, first=DAYS[2], last=DAYS[2])
 
-    failed = check_of(result, "raw/crm__activities", "contract")
-    assert failed.metadata["unexpected_count"].value == 1
+    warned = check_of(result, "raw/crm__activities", "quarantine")
+    assert warned.metadata["unexpected_count"].value == 1
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         after = dict(
             con.execute(

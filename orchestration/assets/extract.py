@@ -2,19 +2,22 @@
 the landed-data checks over what was loaded (orchestration/assets/quality.py).
 
 One step loads every selected entity over the whole partition range (a single-run backfill): a
-first load may hold years of days, and one DuckDB connection serves them all.
+first load may hold years of days, and one DuckDB connection serves them all. A run selects the
+raw assets of the sources the deployment declares (CADENCE_SOURCES, orchestration.jobs); every
+raw table exists, empty for a source not declared, so that dbt builds.
 """
 
 import datetime as dt
 
 import dagster as dg
 
+from orchestration import progress
 from orchestration.assets.quality import CHECK_SPECS, landed_check_results
 from orchestration.partitions import landing_days
 from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
 from orchestration.resources import LandingZone, QualityGates, Warehouse
 from sources.contract import entities
-from sources.extract import load_partitions
+from sources.extract import ensure_tables, load_partitions
 
 
 @dg.multi_asset(
@@ -43,10 +46,21 @@ def extract_landing(
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     context.log.info(f"loading {len(days)} day(s) from {landing.path}")
     selected = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
+    days_read = 0
+
+    def day_read(_: dt.date) -> None:
+        nonlocal days_read
+        days_read += 1
+        progress.report("days loaded", days_read, len(days) * len(selected))
+
     with duckdb.get_connection() as con:
+        for entity in entities().values():
+            ensure_tables(con, entity)
         for key in selected:
             entity = ENTITY_BY_KEY[key]
-            summary = load_partitions(con, entity, landing.path, days, duckdb.scratch_dir)
+            summary = load_partitions(
+                con, entity, landing.path, days, duckdb.scratch_dir, on_day_read=day_read
+            )
             for problem in summary.problems:
                 context.log.warning(problem)
             context.log.info(
@@ -70,5 +84,10 @@ def extract_landing(
         checked = {key.asset_key for key in context.selected_asset_check_keys}
         if checked:
             yield from landed_check_results(
-                context, con, quality, [ENTITY_BY_KEY[k] for k in selected if k in checked], days
+                context,
+                con,
+                quality,
+                [ENTITY_BY_KEY[k] for k in selected if k in checked],
+                days,
+                landing.path,
             )
