@@ -14,12 +14,17 @@
 {%- endmacro %}
 
 
-{#- Raw rows of the run's delivery days (raw is replaced per `_dt` by extraction). -#}
+{#- Rows delivered in the run's delivery days (raw is replaced per `_dt` by extraction); every
+    row when the run names no days, so that a model recomputes everything. -#}
 {% macro delivered_in_run(column) -%}
-    {{ column }} >= cast('{{ var("run_start") }}' as date)
-    {%- if var('run_end') is not none %}
-        and {{ column }} <= cast('{{ var("run_end") }}' as date)
-    {%- endif %}
+    {%- if var('run_start') is none -%}
+        true
+    {%- else -%}
+        {{ column }} >= cast('{{ var("run_start") }}' as date)
+        {%- if var('run_end') is not none %}
+            and {{ column }} <= cast('{{ var("run_end") }}' as date)
+        {%- endif %}
+    {%- endif -%}
 {%- endmacro %}
 
 
