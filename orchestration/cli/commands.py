@@ -142,7 +142,8 @@ def report_outcome(
     was_published = any(e.is_step_success and e.step_key == PUBLISH_STEP for e in result.all_events)
     if was_published and not failures:
         print(f"Published:   {published / 'cadence.duckdb'} (schema marts, personal data masked)")
-        print(f"             {published / 'parquet'}/<mart>.parquet")
+        parquet = published / "parquet"
+        print(f"             {parquet}/<mart>.parquet; facts: {parquet}/<fact>/<day column>=<day>/")
         print(
             f"Restricted:  {published / 'cadence_restricted.duckdb'} (unmasked; authorised users)"
         )
