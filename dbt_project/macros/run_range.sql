@@ -3,7 +3,9 @@
     names its days; otherwise (first build, `--full-refresh`, or no days given) it computes
     everything from its inputs, as a full rebuild does. -#}
 {% macro is_incremental_run() -%}
-    {{ return(is_incremental() and run_names_its_days()) }}
+    {#- is_incremental() is already false on --full-refresh; not asking flags again lets a unit
+        test stand for an incremental run by overriding is_incremental. -#}
+    {{ return(is_incremental() and var('run_start') is not none) }}
 {%- endmacro %}
 
 
@@ -15,9 +17,10 @@
 
 
 {#- Rows delivered in the run's delivery days (raw is replaced per `_dt` by extraction); every
-    row when the run names no days, so that a model recomputes everything. -#}
+    row when the run names no days or is a full rebuild, so that a model (or a test) covers
+    everything. -#}
 {% macro delivered_in_run(column) -%}
-    {%- if var('run_start') is none -%}
+    {%- if not run_names_its_days() -%}
         true
     {%- else -%}
         {{ column }} >= cast('{{ var("run_start") }}' as date)

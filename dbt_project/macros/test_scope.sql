@@ -1,21 +1,3 @@
-{#- The delivery days a run loads: vars `run_start`/`run_end` (ISO dates, passed by the Dagster
-    run). Without them, or on `--full-refresh`, the run covers all of history. -#}
-{% macro run_days_given() -%}
-    {{ return(var('run_start') is not none and var('run_end') is not none
-        and not flags.FULL_REFRESH) }}
-{%- endmacro %}
-
-{#- A condition that keeps the rows of the run's delivery days, by `column`; `1=1` when the run
-    covers all of history. -#}
-{% macro in_run_days(column) -%}
-    {%- if run_days_given() -%}
-        {{ column }} between cast('{{ var("run_start") }}' as date)
-        and cast('{{ var("run_end") }}' as date)
-    {%- else -%}
-        1=1
-    {%- endif -%}
-{%- endmacro %}
-
 {#- The node a generic test checks (a model, seed, snapshot or source), or none. -#}
 {% macro tested_node(test) -%}
     {%- set sources = test.depends_on.nodes | select('string') | list -%}
@@ -45,10 +27,10 @@
     {%- set day_column = (node.config.meta or {}).get('run_day_column') if node else none -%}
     {%- set incremental = node and (node.resource_type == 'source'
         or node.config.materialized == 'incremental') -%}
-    {%- if not (execute and run_days_given() and day_column and incremental) -%}
+    {%- if not (execute and run_names_its_days() and day_column and incremental) -%}
         {{ return(dbt.default__get_where_subquery(relation)) }}
     {%- endif -%}
-    {%- set in_run = in_run_days(day_column) -%}
+    {%- set in_run = delivered_in_run(day_column) -%}
     {%- set base = (conditions + ['true']) | join(' and ') -%}
     {%- set key = model.test_metadata.kwargs.get('column_name')
         if model.test_metadata.name in ['unique', 'exact_duplicates'] else none -%}
