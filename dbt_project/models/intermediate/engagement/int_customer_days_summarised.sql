@@ -248,30 +248,68 @@ order_days as (
     group by customer_key, order_date
 ),
 
-summarised as (
+day_parts as (
+    -- a day's paid orders join its 'order' interactions (next_paid_order_date is null there):
+    -- summed over a union, as a full outer join with constants in its condition would run as a
+    -- nested loop (50 s at 1M rows instead of 1 s)
     select
-        coalesce(interaction_days.customer_key, order_days.customer_key) as customer_key,
-        coalesce(interaction_days.occurred_date, order_days.order_date) as occurred_date,
-        coalesce(interaction_days.channel, 'order') as channel,
-        interaction_days.next_paid_order_date,
+        customer_key,
+        occurred_date,
+        channel,
+        next_paid_order_date,
         {%- for column in summary_columns %}
-            coalesce(interaction_days.{{ column }}, 0) as {{ column }},
+            {{ column }},
         {%- endfor %}
         {%- for days in conversion_windows %}
-            coalesce(interaction_days.touches_with_order_{{ days }}d, 0)
+            touches_with_order_{{ days }}d,
+        {%- endfor %}
+        last_touch_at,
+        last_response_at,
+        0 as paid_orders,
+        cast(0 as {{ exact_decimal_type() }}) as revenue
+    from interaction_days
+    union all
+    select
+        customer_key,
+        order_date as occurred_date,
+        'order' as channel,
+        cast(null as date) as next_paid_order_date,
+        {%- for column in summary_columns %}
+            0 as {{ column }},
+        {%- endfor %}
+        {%- for days in conversion_windows %}
+            0 as touches_with_order_{{ days }}d,
+        {%- endfor %}
+        cast(null as {{ dbt.type_timestamp() }}) as last_touch_at,
+        cast(null as {{ dbt.type_timestamp() }}) as last_response_at,
+        paid_orders,
+        revenue
+    from order_days
+),
+
+summarised as (
+    select
+        customer_key,
+        occurred_date,
+        channel,
+        next_paid_order_date,
+        {%- for column in summary_columns %}
+            {%- if column == 'weighted_touches' %}
+                sum({{ column }}) as {{ column }},
+            {%- else %}
+                cast(sum({{ column }}) as {{ dbt.type_bigint() }}) as {{ column }},
+            {%- endif %}
+        {%- endfor %}
+        {%- for days in conversion_windows %}
+            cast(sum(touches_with_order_{{ days }}d) as {{ dbt.type_bigint() }})
                 as touches_with_order_{{ days }}d,
         {%- endfor %}
-        interaction_days.last_touch_at,
-        interaction_days.last_response_at,
-        coalesce(order_days.paid_orders, 0) as paid_orders,
-        coalesce(order_days.revenue, 0) as revenue
-    from interaction_days
-    full outer join order_days
-        on
-            interaction_days.customer_key = order_days.customer_key
-            and interaction_days.occurred_date = order_days.order_date
-            and interaction_days.channel = 'order'
-            and interaction_days.next_paid_order_date is null
+        max(last_touch_at) as last_touch_at,
+        max(last_response_at) as last_response_at,
+        cast(sum(paid_orders) as {{ dbt.type_bigint() }}) as paid_orders,
+        sum(revenue) as revenue
+    from day_parts
+    group by customer_key, occurred_date, channel, next_paid_order_date
 ),
 
 keyed as (
