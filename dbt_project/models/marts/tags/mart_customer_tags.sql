@@ -168,6 +168,7 @@ activity_measured as (
     select
         cadence.customer_key,
         cadence.tier,
+        dated.first_interaction_date,
         dated.last_engaged_date,
         coalesce(
             {{ dbt.datediff('dated.first_interaction_date', as_of_date(), 'day') }},
@@ -201,8 +202,11 @@ activity_tags as (
             case
                 when days_known < new_limit
                     then concat(
-                        'first interaction ', cast(days_known as {{ text }}),
-                        ' days ago, under ', cast(new_limit as {{ text }})
+                        case
+                            when first_interaction_date is null then 'first observed '
+                            else 'first interaction '
+                        end,
+                        cast(days_known as {{ text }}), ' days ago'
                     )
                 when last_engaged_date is null
                     then concat(
