@@ -58,16 +58,18 @@ class Pipeline:
         return run_dbt(workdir, *args)
 
 
-def run_dbt(home: Path, *args: str) -> subprocess.CompletedProcess:
+def run_dbt(
+    home: Path, *args: str, project_dir: Path = DBT_PROJECT_DIR
+) -> subprocess.CompletedProcess:
     """Run dbt on the warehouse of `home` (its `warehouse.duckdb`), its output captured."""
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             *args,
             "--project-dir",
-            str(DBT_PROJECT_DIR),
+            str(project_dir),
             "--profiles-dir",
-            str(DBT_PROJECT_DIR),
+            str(project_dir),
             "--target-path",
             str(home / "target"),
         ],

@@ -5,11 +5,13 @@ and the overlap check fails on overlapping history."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.project import DBT_PROJECT_DIR
 from tests.conftest import run_dbt
 
 # The as-of marts the tags read, the tag marts, and their tests (the overlap check included).
@@ -173,3 +175,46 @@ def test_overlap_check_fails_on_overlapping_history(tmp_path):
             assert f"Got {failures} results" in completed.stdout, completed.stdout[-4000:]
         else:
             assert completed.returncode == 0, completed.stdout[-4000:]
+
+
+# Until the lifetime-value mart is part of the project, a stand-in with its columns: P(alive)
+# low after 60 days without an order, deciles of monetary.
+LIFETIME_VALUE_STAND_IN = """select
+    customer_key,
+    case when recency_days > 60 then 0.1 else 0.9 end as p_alive,
+    ntile(10) over (order by monetary, customer_key) as clv_decile
+from {{ ref('mart_customer_rfm') }}
+"""
+
+
+def test_the_lifetime_value_mart_feeds_value_and_risk_when_switched_on(pipeline, tmp_path):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    if not list(project.glob("models/**/mart_customer_lifetime_value.sql")):
+        (project / "models" / "marts" / "mart_customer_lifetime_value.sql").write_text(
+            LIFETIME_VALUE_STAND_IN
+        )
+    shutil.copy(pipeline.warehouse, tmp_path / "warehouse.duckdb")
+    select = ["mart_customer_lifetime_value", "mart_customer_tags"]
+    vars_ = "lifetime_value_tags: true"
+    completed = run_dbt(tmp_path, "run", "--select", *select, "--vars", vars_, project_dir=project)
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    assert (
+        rows(
+            tmp_path,
+            """SELECT l.customer_key, l.clv_decile, l.p_alive, t.tag, r.tag
+        FROM marts.mart_customer_lifetime_value l
+        JOIN marts.mart_customer_cadence USING (customer_key)
+        LEFT JOIN marts.mart_customer_tags t ON t.customer_key = l.customer_key
+            AND t.tag_group = 'value' AND t.tag LIKE 'clv_decile_%'
+        LEFT JOIN marts.mart_customer_tags r ON r.customer_key = l.customer_key
+            AND r.tag = 'low_p_alive'
+        WHERE t.tag IS DISTINCT FROM 'clv_decile_' || l.clv_decile
+            OR (r.tag IS NOT NULL) <> (l.p_alive < 0.3)""",
+        )
+        == []
+    )
+    (low,) = rows(
+        tmp_path, "SELECT count(*) FROM marts.mart_customer_tags WHERE tag = 'low_p_alive'"
+    )
+    assert low[0] > 0

@@ -1,5 +1,18 @@
 {%- set lifetime_value = var('lifetime_value_tags') %}
 {%- set text = dbt.type_string() %}
+{#- the signals of the intent and risk rules: rule, what is counted, its count per day and
+    channel of the daily state, the rows that have it -#}
+{%- set signal_rules = [
+    ('recent_click', 'email clicks', 'clicks', 'clicks > 0'),
+    ('recent_reply', 'email replies', 'replies', 'replies > 0'),
+    ('inbound_contact', 'inbound contacts', 'customer_initiated',
+        "customer_initiated > 0 and channel <> 'order'"),
+    ('recent_meeting', 'meetings', 'interactions', "channel = 'meeting'"),
+    ('recent_visit', 'visits', 'interactions', "channel = 'visit'"),
+    ('unsubscribed', 'email unsubscribes', 'unsubscribes', 'unsubscribes > 0'),
+    ('spam_report', 'email spam reports', 'spam_reports', 'spam_reports > 0'),
+    ('hard_bounce', 'email bounces', 'bounces', 'bounces > 0'),
+] %}
 {{
     config(
         materialized='incremental',
@@ -51,7 +64,8 @@ days as {{ materialized_cte() }} (
     select
         customer_key,
         occurred_date,
-        {{ dbt.datediff('occurred_date', as_of_date(), 'day') }} as days_ago,
+        {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
+            as days_ago,
         channel,
         interactions,
         responses_or_initiated,
@@ -83,29 +97,20 @@ dated as (
 
 signal_days as (
     -- the day's events of each signal rule, named as the rule in tag_rules
-    select customer_key, days_ago, occurred_date, 'recent_click' as rule, 'email clicks' as noun, clicks as events
-    from days where clicks > 0
-    union all
-    select customer_key, days_ago, occurred_date, 'recent_reply', 'email replies', replies
-    from days where replies > 0
-    union all
-    select customer_key, days_ago, occurred_date, 'inbound_contact', 'inbound contacts', customer_initiated
-    from days where customer_initiated > 0 and channel <> 'order'
-    union all
-    select customer_key, days_ago, occurred_date, 'recent_meeting', 'meetings', interactions
-    from days where channel = 'meeting'
-    union all
-    select customer_key, days_ago, occurred_date, 'recent_visit', 'visits', interactions
-    from days where channel = 'visit'
-    union all
-    select customer_key, days_ago, occurred_date, 'unsubscribed', 'email unsubscribes', unsubscribes
-    from days where unsubscribes > 0
-    union all
-    select customer_key, days_ago, occurred_date, 'spam_report', 'email spam reports', spam_reports
-    from days where spam_reports > 0
-    union all
-    select customer_key, days_ago, occurred_date, 'hard_bounce', 'email bounces', bounces
-    from days where bounces > 0
+    {%- for rule, noun, events, condition in signal_rules %}
+        select
+            customer_key,
+            days_ago,
+            occurred_date,
+            '{{ rule }}' as signal_rule,
+            '{{ noun }}' as noun,
+            {{ events }} as events
+        from days
+        where {{ condition }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 signals as (
@@ -118,7 +123,7 @@ signals as (
         sum(signal_days.events) as events,
         max(signal_days.occurred_date) as last_date
     from signal_days
-    inner join rules on signal_days.rule = rules.rule
+    inner join rules on signal_days.signal_rule = rules.rule
     where rules.window_days is null or signal_days.days_ago < rules.window_days
     group by
         signal_days.customer_key, rules.tag_group, rules.rule, rules.window_days, signal_days.noun
@@ -137,8 +142,8 @@ signal_tags as (
             end,
             ', the latest on ', cast(signals.last_date as {{ text }}),
             case
-                when signals.tag = 'hard_bounce' then
-                    concat(
+                when signals.tag = 'hard_bounce'
+                    then concat(
                         ', no delivery since (last delivery ',
                         coalesce(cast(dated.last_delivery_date as {{ text }}), 'never'), ')'
                     )
@@ -166,6 +171,10 @@ activity_limits as (
 
 activity_measured as (
     select
+        {%- for limit in ['new', 'active', 'silent', 'dormant'] %}
+            cast(round(activity_limits.{{ limit }}_days * cadence.day_factor) as integer)
+                as {{ limit }}_limit,
+        {%- endfor %}
         cadence.customer_key,
         cadence.tier,
         dated.first_interaction_date,
@@ -177,11 +186,7 @@ activity_measured as (
         coalesce(
             {{ dbt.datediff('dated.last_engaged_date', as_of_date(), 'day') }},
             cadence.days_observed
-        ) as days_silent,
-        {%- for limit in ['new', 'active', 'silent', 'dormant'] %}
-            cast(round(activity_limits.{{ limit }}_days * cadence.day_factor) as integer)
-                as {{ limit }}_limit{{ ',' if not loop.last }}
-        {%- endfor %}
+        ) as days_silent
     from cadence
     cross join activity_limits
     left join dated on cadence.customer_key = dated.customer_key
@@ -242,7 +247,11 @@ value_tags as (
         end as reason
     from cadence
     left join {{ ref('mart_customer_rfm') }} as rfm on cadence.customer_key = rfm.customer_key
-    where exists (select 1 from rules where rules.rule = 'rfm_segment')
+    where
+        exists (
+            select 1 from rules
+            where rules.rule = 'rfm_segment'
+        )
     {%- if lifetime_value %}
         union all
         select
