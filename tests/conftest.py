@@ -55,22 +55,29 @@ class Pipeline:
     def dbt_on_copy(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
         """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched."""
         shutil.copy(self.warehouse, workdir / "warehouse.duckdb")
-        return subprocess.run(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(workdir / "target"),
-            ],
-            env={**os.environ, "CADENCE_HOME": str(workdir)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return run_dbt(workdir, *args)
+
+
+def run_dbt(
+    home: Path, *args: str, project_dir: Path = DBT_PROJECT_DIR
+) -> subprocess.CompletedProcess:
+    """Run dbt on the warehouse of `home` (its `warehouse.duckdb`), its output captured."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(home / "target"),
+        ],
+        env={**os.environ, "CADENCE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def materialize(

@@ -65,6 +65,7 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
             figures.weekday_hour_heatmaps(con, "Asia/Shanghai"),
             figures.channel_rates(con),
             figures.monthly_trend(con, as_of),
+            figures.risk_moves(con, as_of),
         ]
         queue = followup_table(con)
     finally:
