@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import PARTITION_NAME_TAG
 
+from orchestration.partitions import range_tags, register_days
 from orchestration.project import DBT_PROJECT_DIR
 from orchestration.run_scope import dbt_build_args, full_refresh_tags
 
@@ -92,7 +92,8 @@ def test_a_daily_run_tests_its_days_and_keys_against_history(tmp_path):
 def test_a_daily_run_leaves_unit_tests_to_full_builds():
     instance = dg.DagsterInstance.ephemeral()
     as_of = dt.date(2026, 6, 2)
-    daily = dbt_build_args(instance, {PARTITION_NAME_TAG: DAY_2}, as_of)
+    register_days(instance, [dt.date(2026, 6, 1), as_of])
+    daily = dbt_build_args(instance, range_tags(DAY_2, DAY_2), as_of)
     assert daily[-2:] == ["--exclude-resource-type", "unit_test"]
     assert json.loads(daily[2]) == {"as_of_date": DAY_2, "run_start": DAY_2, "run_end": DAY_2}
     for everything in ({}, full_refresh_tags()):
