@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.cli.mart_queries import followup_top, rfm_segment_sizes
+from orchestration.cli.mart_queries import email_totals, followup_top, rfm_segment_sizes
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
 from sources.generator.identity_quality import match_rates
@@ -117,6 +117,20 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
     return lines
 
 
+def email_campaign_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line: the campaigns' rates, opens by people apart from privacy proxies' opens."""
+    totals = email_totals(con)
+    campaigns, days, sent, delivered, opened, opened_any, machine, _, to_open = totals[:9]
+    if not campaigns:
+        return ["Email campaigns (marts.mart_email_campaigns): none"]
+    return [
+        f"Email campaigns (marts.mart_email_campaigns): {campaigns:,} campaigns over {days:,} "
+        f"send days, {sent:,} sent, {delivered:,} delivered; people opened {opened:.1%} of "
+        f"delivered ({opened_any:.1%} with privacy-proxy opens, {machine:.1%} of opens), "
+        f"click-to-open {to_open or 0:.1%}"
+    ]
+
+
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return (
         con.execute(
@@ -170,6 +184,8 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
             out += identity_lines(con, truth_dir)
         if has_table(con, "marts", "mart_followup_queue"):
             out += marts_lines(con)
+        if has_table(con, "marts", "mart_email_campaigns"):
+            out += email_campaign_lines(con)
         return out
 
     return _read(warehouse, lines)
@@ -181,6 +197,7 @@ def render_short(warehouse: Path, shown: int = 10) -> str:
     def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         totals = layer_totals(table_counts(con))
         rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
-        return ["Rows per layer:", *rows, *_problem_lines(con, shown)]
+        marts = email_campaign_lines(con) if has_table(con, "marts", "mart_email_campaigns") else []
+        return ["Rows per layer:", *rows, *marts, *_problem_lines(con, shown)]
 
     return _read(warehouse, lines)

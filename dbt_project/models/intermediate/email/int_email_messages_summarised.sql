@@ -9,19 +9,20 @@
 -- One row per email message with what its events say (grain: message_id); definitions in
 -- _email__models.yml. The compact state mart_email_campaigns sums, so that no run reads every
 -- email event. Incremental (merge on message_id): a run recomputes the messages that got an
--- event on its delivery days, from all their events. A message's events happen at or after its
--- first event, so they are read from the earliest first event among those messages (the
--- stored one, or the run's own): the scan stops at recent events unless a late one reaches
--- back.
+-- event on its delivery days, from all their events. Those were delivered on the run's days or
+-- between the first and the last delivery day the stored row recorded: the events are read by
+-- joining those days, so the scan skips every other day's events (a late event of an old
+-- message widens the days to read, and the cost with them).
 
 with
 {% if is_incremental_run() %}
     run_events as {{ materialized_cte() }} (
+        -- open-ended, as changed_in_run says: re-running a past day recomputes later messages too
         select
             message_id,
-            occurred_at
+            delivered_date
         from {{ ref('stg_email__events') }}
-        where {{ delivered_in_run('delivered_date') }}
+        where {{ changed_in_run('delivered_date') }}
     ),
 
     stored as {{ materialized_cte() }} (
@@ -29,28 +30,42 @@ with
             message_id,
             campaign_id,
             send_date,
-            first_event_at
+            first_delivered_date,
+            last_delivered_date
         from {{ this }}
         where message_id in (select message_id from run_events)
     ),
 
+    delivery_window as (
+        select
+            least(
+                min(run_events.delivered_date),
+                coalesce(min(stored.first_delivered_date), min(run_events.delivered_date))
+            ) as first_day,
+            greatest(
+                max(run_events.delivered_date),
+                coalesce(max(stored.last_delivered_date), max(run_events.delivered_date))
+            ) as last_day
+        from run_events
+        left join stored on run_events.message_id = stored.message_id
+    ),
+
+    delivery_days as {{ materialized_cte() }} (
+        {{ day_spine(
+            '(select first_day from delivery_window)', '(select last_day from delivery_window)'
+        ) }}
+    ),
+
     events as (
         select
-            message_id,
-            event_type,
-            campaign_id,
-            occurred_at,
-            delivered_date
-        from {{ ref('stg_email__events') }}
-        where
-            occurred_at >= least(
-                (select min(occurred_at) from run_events),
-                coalesce(
-                    (select min(first_event_at) from stored),
-                    (select min(occurred_at) from run_events)
-                )
-            )
-            and message_id in (select message_id from run_events)
+            staged.message_id,
+            staged.event_type,
+            staged.campaign_id,
+            staged.occurred_at,
+            staged.delivered_date
+        from {{ ref('stg_email__events') }} as staged
+        inner join delivery_days on staged.delivered_date = delivery_days.day
+        where staged.message_id in (select message_id from run_events)
     ),
 {% else %}
     events as (
@@ -72,7 +87,7 @@ messages as (
             min(case when event_type = 'sent' then occurred_at end), min(occurred_at)
         ) as sent_at,
         min(case when event_type = 'delivered' then occurred_at end) as delivered_at,
-        min(occurred_at) as first_event_at,
+        min(delivered_date) as first_delivered_date,
         max(delivered_date) as last_delivered_date
     from events
     group by message_id
@@ -127,7 +142,7 @@ select
     counted.is_replied,
     counted.is_unsubscribed,
     counted.is_spam_reported,
-    messages.first_event_at,
+    messages.first_delivered_date,
     messages.last_delivered_date,
     {%- if is_incremental_run() %}
         stored.campaign_id as previous_campaign_id,

@@ -45,12 +45,12 @@ with
     messages as (
         select messages.*
         from {{ ref('int_email_messages_summarised') }} as messages
+        -- a hash join: DuckDB prunes the scan to the changed keys' send days (the join's
+        -- dynamic filter), where a comparison with a subquery would read every message
         inner join changed_keys
             on
                 messages.campaign_id = changed_keys.campaign_id
                 and messages.send_date = changed_keys.send_date
-        -- the join's key alone would read every message; the send days bound it
-        where messages.send_date >= (select min(send_date) from changed_keys)
     ),
 {% else %}
     messages as (
