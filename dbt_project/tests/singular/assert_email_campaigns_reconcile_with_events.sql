@@ -19,15 +19,20 @@ with mart as (
 ),
 
 events as (
-    -- every event of the campaigns in scope (a campaign sends over several days, and a
-    -- message's events over several more: no time bound is safe for an independent recount)
+    -- every event of the messages of the campaigns in scope (a campaign sends over several
+    -- days, and a message's events over several more: no time bound is safe for an independent
+    -- recount), also those of its events that name no or another campaign
     select
         staged.message_id,
         staged.campaign_id,
         staged.event_type,
         staged.occurred_at
     from {{ ref('stg_email__events') }} as staged
-    where staged.campaign_id in (select mart.campaign_id from mart)
+    where staged.message_id in (
+        select in_campaign.message_id
+        from {{ ref('stg_email__events') }} as in_campaign
+        where in_campaign.campaign_id in (select mart.campaign_id from mart)
+    )
 ),
 
 messages as (
