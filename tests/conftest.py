@@ -52,9 +52,15 @@ class Pipeline:
     def acknowledgements(self) -> Path:
         return self.landing.parent / "acknowledgements.yml"
 
-    def dbt_on_copy(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-        """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched."""
+    def dbt_on_copy(
+        self, workdir: Path, *args: str, tamper: str | None = None
+    ) -> subprocess.CompletedProcess:
+        """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched;
+        `tamper` is SQL run on the copy first (bad data for a check to catch)."""
         shutil.copy(self.warehouse, workdir / "warehouse.duckdb")
+        if tamper:
+            with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
+                con.execute(tamper)
         return run_dbt(workdir, *args)
 
 

@@ -46,3 +46,37 @@ def risk_moves_by_week(
         ORDER BY ALL""",
         [as_of, weeks, as_of],
     ).fetchall()
+
+
+# Rates of summed counts over their denominators (never an average of per-day rates): delivered
+# for opens, clicks and replies, unique opens for click-to-open, sent for bounces.
+EMAIL_RATES = """sum(sent) AS sent, sum(delivered) AS delivered,
+    sum(unique_opens) / nullif(sum(delivered), 0) AS open_rate,
+    sum(unique_opens_including_machine) / nullif(sum(delivered), 0) AS open_rate_including_machine,
+    sum(machine_opens) / nullif(sum(total_opens + machine_opens), 0) AS machine_open_share,
+    sum(unique_clicks) / nullif(sum(delivered), 0) AS click_rate,
+    sum(unique_clicks) / nullif(sum(unique_opens), 0) AS click_to_open_rate,
+    sum(replies) / nullif(sum(delivered), 0) AS reply_rate,
+    sum(unsubscribes) AS unsubscribes,
+    sum(bounced) / nullif(sum(sent), 0) AS bounce_rate"""
+
+
+def email_campaigns(con: duckdb.DuckDBPyConnection, campaigns: int) -> list[tuple]:
+    """The newest `campaigns` campaigns, newest first: (campaign, first and last send day, sent,
+    delivered, open rate by people, open rate with machine opens, machine share of opens, click
+    rate, click-to-open rate, reply rate, unsubscribes, bounce rate)."""
+    return con.execute(
+        f"""SELECT campaign_id, min(send_date), max(send_date), {EMAIL_RATES}
+        FROM marts.mart_email_campaigns GROUP BY campaign_id
+        ORDER BY min(send_date) DESC, campaign_id LIMIT ?""",
+        [campaigns],
+    ).fetchall()
+
+
+def email_totals(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Over every campaign: (campaigns, send days, then the rates of email_campaigns from sent
+    on)."""
+    return con.execute(
+        f"""SELECT count(DISTINCT campaign_id), count(*), {EMAIL_RATES}
+        FROM marts.mart_email_campaigns"""
+    ).fetchone()

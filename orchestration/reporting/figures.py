@@ -92,7 +92,7 @@ def channel_rates(con: duckdb.DuckDBPyConnection) -> go.Figure:
     figure.add_bar(x=channels, y=[r[2] for r in rows], name="response rate")
     figure.add_bar(x=channels, y=[r[3] for r in rows], name="paid order within 30 days")
     return figure.update_layout(
-        title="Response and conversion rate by channel",
+        title="Response and conversion rate by channel (email: privacy-proxy opens not counted)",
         yaxis_tickformat=".0%",
         barmode="group",
         **LAYOUT,
