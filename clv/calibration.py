@@ -1,0 +1,71 @@
+"""The calibration / holdout check of BG/NBD (Fader, Hardie & Lee 2005, figure 4): fit on the
+purchases up to `holdout_days` before the as-of date, predict each customer's repeat purchases
+in the holdout that follows, and compare the mean prediction with the mean actual count per
+number of repeat purchases in the calibration period. Purchases are counted as purchase days,
+as in the lifetimes summary of mart_customer_rfm."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from clv import bgnbd
+from clv.fitting import Fit
+
+
+def split_histories(
+    purchase_days: pd.DataFrame, calibration_end: dt.date, holdout_end: dt.date
+) -> pd.DataFrame:
+    """Per customer who bought by `calibration_end`: x, t_x, T (days) in the calibration period
+    and the purchase days in (calibration_end, holdout_end]. `purchase_days` has one row per
+    customer_key and order_date."""
+    days = purchase_days.assign(order_date=pd.to_datetime(purchase_days["order_date"]))
+    end = pd.Timestamp(calibration_end)
+    calibration = days[days["order_date"] <= end]
+    holdout = days[(days["order_date"] > end) & (days["order_date"] <= pd.Timestamp(holdout_end))]
+    per_customer = calibration.groupby("customer_key")["order_date"].agg(["min", "max", "size"])
+    histories = pd.DataFrame(
+        {
+            "x": per_customer["size"] - 1,
+            "t_x": (per_customer["max"] - per_customer["min"]).dt.days,
+            "t": (end - per_customer["min"]).dt.days,
+        },
+        index=per_customer.index,
+    )
+    actual = holdout.groupby("customer_key").size()
+    histories["holdout_purchases"] = actual.reindex(histories.index, fill_value=0)
+    return histories
+
+
+def holdout_comparison(
+    purchase_days: pd.DataFrame, as_of_date: dt.date, holdout_days: int, frequency_cap: int
+) -> tuple[Fit, pd.DataFrame] | None:
+    """The calibration fit and, per calibration repeat purchases (capped: `frequency_cap`
+    stands for that many or more), customers and mean actual and predicted holdout purchases.
+    None when no customer repeated a purchase before the holdout: there is no history yet to
+    calibrate on."""
+    calibration_end = as_of_date - dt.timedelta(days=holdout_days)
+    histories = split_histories(purchase_days, calibration_end, as_of_date)
+    if not (histories["x"] > 0).any():
+        return None
+    fitted = bgnbd.fit(histories["x"], histories["t_x"], histories["t"]).raise_unless_converged()
+    histories["predicted"] = bgnbd.expected_purchases(
+        bgnbd.params_of(fitted), holdout_days, histories["x"], histories["t_x"], histories["t"]
+    )
+    histories["calibration_frequency"] = np.minimum(histories["x"], frequency_cap).astype(int)
+    compared = (
+        histories.groupby("calibration_frequency")
+        .agg(
+            customers=("x", "size"),
+            actual_holdout_purchases=("holdout_purchases", "mean"),
+            predicted_holdout_purchases=("predicted", "mean"),
+        )
+        .reset_index()
+    )
+    compared.insert(0, "as_of_date", as_of_date)
+    compared.insert(1, "calibration_end_date", calibration_end)
+    compared.insert(2, "holdout_days", holdout_days)
+    compared["is_capped"] = compared["calibration_frequency"] == frequency_cap
+    return fitted, compared

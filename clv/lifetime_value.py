@@ -1,0 +1,137 @@
+"""Per-customer lifetime value from fitted BG/NBD and Gamma-Gamma: what
+mart_customer_lifetime_value publishes. Every time is in days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from clv import bgnbd, gamma_gamma
+from clv.fitting import Fit, FitError
+
+HORIZONS_DAYS = (30, 90, 365)
+PARAMETER_COLUMNS = [*bgnbd.PARAMS, *gamma_gamma.PARAMS]
+MONTHS = 12
+DAYS_PER_MONTH = 365 / 12
+
+
+@dataclass(frozen=True)
+class ValueSettings:
+    annual_discount_rate: float  # var clv_annual_discount_rate
+    high_risk_below: float  # var clv_churn_risk_high_below: P(alive) under it is high risk
+    medium_risk_below: float  # var clv_churn_risk_medium_below
+
+    def __post_init__(self):
+        if not 0 <= self.annual_discount_rate < 1:
+            raise ValueError(
+                f"clv_annual_discount_rate must be in [0, 1), got {self.annual_discount_rate}"
+            )
+        if not 0 <= self.high_risk_below <= self.medium_risk_below <= 1:
+            raise ValueError(
+                "churn-risk thresholds need 0 <= clv_churn_risk_high_below <= "
+                f"clv_churn_risk_medium_below <= 1, got {self.high_risk_below} and "
+                f"{self.medium_risk_below}"
+            )
+
+
+def clv_12m(bgnbd_params, x, t_x, t, order_value, annual_discount_rate: float) -> np.ndarray:
+    """Expected purchases in each of the next 12 months (of 365/12 days) times the expected
+    order value, each month discounted at the monthly equivalent of the annual rate."""
+    monthly = (1 + annual_discount_rate) ** (1 / MONTHS) - 1
+    cumulative = [
+        bgnbd.expected_purchases(bgnbd_params, month * DAYS_PER_MONTH, x, t_x, t)
+        for month in range(MONTHS + 1)
+    ]
+    discounted = sum(
+        (cumulative[month] - cumulative[month - 1]) / (1 + monthly) ** month
+        for month in range(1, MONTHS + 1)
+    )
+    return discounted * order_value
+
+
+def deciles(values: np.ndarray) -> np.ndarray:
+    """1 for the top tenth, 10 for the bottom; tied values share a decile (by rank), so the
+    result does not depend on row order."""
+    ranks = pd.Series(values).rank(method="min", ascending=False).to_numpy()
+    return (1 + np.floor(10 * (ranks - 1) / len(values))).astype(int)
+
+
+def churn_risk(alive: np.ndarray, settings: ValueSettings) -> np.ndarray:
+    return np.select(
+        [alive < settings.high_risk_below, alive < settings.medium_risk_below],
+        ["high", "medium"],
+        "low",
+    )
+
+
+def customer_values(
+    summary: pd.DataFrame, bg: tuple, gg: tuple, settings: ValueSettings
+) -> pd.DataFrame:
+    """One row per customer of `summary` (columns customer_key, as_of_date,
+    lifetimes_frequency, lifetimes_recency, lifetimes_t, lifetimes_monetary_value), given the
+    BG/NBD parameters (r, alpha, a, b) and the Gamma-Gamma parameters (p, q, v)."""
+    histories = summary[["lifetimes_frequency", "lifetimes_recency", "lifetimes_t"]].to_numpy(
+        dtype=float
+    )
+    # Predictions depend on (x, t_x, T) only: computed once per distinct history.
+    distinct, customer_history = np.unique(histories, axis=0, return_inverse=True)
+    x, t_x, t = distinct[:, 0], distinct[:, 1], distinct[:, 2]
+    order_value = gamma_gamma.expected_order_value(
+        gg,
+        summary["lifetimes_frequency"].to_numpy(dtype=float),
+        summary["lifetimes_monetary_value"].to_numpy(dtype=float),
+    )
+    alive = bgnbd.p_alive(bg, x, t_x, t)[customer_history]
+    values = pd.DataFrame(
+        {
+            "customer_key": summary["customer_key"].to_numpy(),
+            "as_of_date": summary["as_of_date"].to_numpy(),
+            "p_alive": alive,
+        }
+    )
+    for days in HORIZONS_DAYS:
+        expected = bgnbd.expected_purchases(bg, days, x, t_x, t)
+        values[f"expected_purchases_{days}d"] = expected[customer_history]
+    values["expected_avg_order_value"] = order_value
+    # clv_12m's purchases are per history; its order value per customer.
+    months = clv_12m(bg, x, t_x, t, 1.0, settings.annual_discount_rate)
+    values["clv_12m"] = months[customer_history] * order_value
+    values["clv_decile"] = deciles(values["clv_12m"].to_numpy())
+    values["churn_risk"] = churn_risk(alive, settings)
+    return values
+
+
+def fit_table(as_of_date, fits: list[Fit]) -> pd.DataFrame:
+    """mart_clv_model_fit: one row per model, its parameters in their own columns (null where
+    the parameter belongs to the other model). Only converged fits are tabled."""
+    for fitted in fits:
+        fitted.raise_unless_converged()
+    rows = [
+        {
+            "as_of_date": as_of_date,
+            "model": fitted.model,
+            **{name: fitted.params.get(name) for name in PARAMETER_COLUMNS},
+            "log_likelihood": fitted.log_likelihood,
+            "customers": fitted.customers,
+            "converged": fitted.converged,
+            "fit_seconds": fitted.fit_seconds,
+        }
+        for fitted in fits
+    ]
+    return pd.DataFrame(rows).astype({name: "float64" for name in PARAMETER_COLUMNS})
+
+
+def params_from_fit_table(fits: pd.DataFrame) -> tuple[tuple, tuple]:
+    """The BG/NBD and Gamma-Gamma parameters of a fit table, which must hold one converged
+    row of each."""
+    found = {}
+    for module in (bgnbd, gamma_gamma):
+        rows = fits[(fits["model"] == module.MODEL) & fits["converged"]]
+        if len(rows) != 1:
+            raise FitError(
+                f"mart_clv_model_fit has {len(rows)} converged {module.MODEL} rows; needs one"
+            )
+        found[module.MODEL] = tuple(float(rows.iloc[0][name]) for name in module.PARAMS)
+    return found[bgnbd.MODEL], found[gamma_gamma.MODEL]
