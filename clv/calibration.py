@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from clv import bgnbd
-from clv.fitting import Fit
 
 
 def split_histories(
@@ -39,17 +38,35 @@ def split_histories(
     return histories
 
 
+COLUMNS = {
+    "as_of_date": "object",
+    "calibration_end_date": "object",
+    "holdout_days": "int64",
+    "calibration_frequency": "int64",
+    "customers": "int64",
+    "actual_holdout_purchases": "float64",
+    "predicted_holdout_purchases": "float64",
+    "is_capped": "bool",
+}
+
+
 def holdout_comparison(
     purchase_days: pd.DataFrame, as_of_date: dt.date, holdout_days: int, frequency_cap: int
-) -> tuple[Fit, pd.DataFrame] | None:
-    """The calibration fit and, per calibration repeat purchases (capped: `frequency_cap`
-    stands for that many or more), customers and mean actual and predicted holdout purchases.
-    None when no customer repeated a purchase before the holdout: there is no history yet to
-    calibrate on."""
+) -> pd.DataFrame:
+    """Per calibration repeat purchases (capped: `frequency_cap` stands for that many or more),
+    customers and their mean actual and predicted holdout purchases; the columns of
+    mart_clv_holdout_calibration. No rows while no customer repeated a purchase before the
+    holdout: there is no history yet to calibrate on. A calibration fit that does not converge
+    raises FitError."""
+    if holdout_days <= 0 or frequency_cap <= 0:
+        raise ValueError(
+            "clv_holdout_days and clv_calibration_frequency_cap must be positive, got "
+            f"{holdout_days} and {frequency_cap}"
+        )
     calibration_end = as_of_date - dt.timedelta(days=holdout_days)
     histories = split_histories(purchase_days, calibration_end, as_of_date)
     if not (histories["x"] > 0).any():
-        return None
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
     fitted = bgnbd.fit(histories["x"], histories["t_x"], histories["t"]).raise_unless_converged()
     histories["predicted"] = bgnbd.expected_purchases(
         bgnbd.params_of(fitted), holdout_days, histories["x"], histories["t_x"], histories["t"]
@@ -64,8 +81,8 @@ def holdout_comparison(
         )
         .reset_index()
     )
-    compared.insert(0, "as_of_date", as_of_date)
-    compared.insert(1, "calibration_end_date", calibration_end)
-    compared.insert(2, "holdout_days", holdout_days)
+    compared["as_of_date"] = as_of_date
+    compared["calibration_end_date"] = calibration_end
+    compared["holdout_days"] = holdout_days
     compared["is_capped"] = compared["calibration_frequency"] == frequency_cap
-    return fitted, compared
+    return compared[list(COLUMNS)].astype(COLUMNS)

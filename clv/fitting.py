@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 
 # Parameters are searched within e^-15..e^15: beyond, a shape or rate is degenerate (3e-7 or
@@ -43,12 +44,13 @@ class Fit:
         return {name: round(value, digits) for name, value in self.params.items()}
 
 
-def grouped(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def grouped(*columns) -> tuple[list[np.ndarray], np.ndarray]:
     """The distinct rows of `columns` and how many customers share each: the sufficient
     statistics the likelihoods need, so a fit's cost grows with distinct histories."""
-    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
+    frame = pd.DataFrame({i: np.asarray(c, dtype=float) for i, c in enumerate(columns)})
+    counts = frame.value_counts(sort=False)
+    distinct = counts.index.to_frame(index=False)
+    return [distinct[i].to_numpy() for i in range(len(columns))], counts.to_numpy(dtype=float)
 
 
 def fit_positive(
@@ -77,7 +79,7 @@ def fit_positive(
         jac=True,
         method="L-BFGS-B",
         bounds=[(-BOUND, BOUND)] * len(names),
-        options={"maxiter": 1000, "ftol": 1e-12, "gtol": 1e-6},
+        options={"maxiter": 1000},
     )
     seconds = time.perf_counter() - started
     params = np.exp(result.x)

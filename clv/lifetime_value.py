@@ -87,7 +87,7 @@ def customer_values(
     values = pd.DataFrame(
         {
             "customer_key": summary["customer_key"].to_numpy(),
-            "as_of_date": summary["as_of_date"].to_numpy(),
+            "as_of_date": pd.to_datetime(summary["as_of_date"]).dt.date.to_numpy(),
             "p_alive": alive,
         }
     )
@@ -108,8 +108,10 @@ def fit_table(as_of_date, fits: list[Fit]) -> pd.DataFrame:
     the parameter belongs to the other model). Only converged fits are tabled."""
     for fitted in fits:
         fitted.raise_unless_converged()
+    as_of_date = pd.Timestamp(as_of_date).date()
     rows = [
         {
+            "fit_id": f"{as_of_date.isoformat()}/{fitted.model}",
             "as_of_date": as_of_date,
             "model": fitted.model,
             **{name: fitted.params.get(name) for name in PARAMETER_COLUMNS},

@@ -7,7 +7,12 @@ from pathlib import Path
 import duckdb
 
 from orchestration.identity_quality import match_rates
-from orchestration.mart_queries import followup_top, rfm_segment_sizes
+from orchestration.mart_queries import (
+    clv_fits,
+    followup_top,
+    rfm_segment_sizes,
+    value_at_risk_top,
+)
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
@@ -100,6 +105,20 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
         f"  {rep} #{rank:<3} {name or '(no name)':<12} tier {tier} {status:<9} "
         f"{overdue:>6.1f} days overdue, last touch {channel or '-'}"
         for rep, rank, name, tier, _, status, overdue, channel in followup_top(con, queue_rows)
+    ]
+    lines.append("Lifetime value models fitted (marts.mart_clv_model_fit, days):")
+    lines += [
+        f"  {model:<12} "
+        + ", ".join(f"{name} = {value:.4g}" for name, value in params.items())
+        + f"; log-likelihood {log_likelihood:,.1f} over {customers:,} customers"
+        for model, params, log_likelihood, customers in clv_fits(con)
+    ]
+    lines.append("Top of the follow-up queue by value at risk (clv_12m x (1 - p_alive)):")
+    lines += [
+        f"  {rep} #{rank:<3} {name or '(no name)':<12} {segment:<20} P(alive) "
+        f"{'-' if alive is None else f'{alive:.2f}'}, CLV 12m {clv or 0:>10,.0f} CNY, "
+        f"at risk {at_risk:>10,.0f} CNY"
+        for rep, rank, name, segment, alive, clv, at_risk in value_at_risk_top(con, queue_rows)
     ]
     return lines
 

@@ -64,6 +64,8 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
             figures.weekday_hour_heatmaps(con, "Asia/Shanghai"),
             figures.channel_rates(con),
             figures.monthly_trend(con),
+            figures.p_alive_by_segment(con),
+            figures.holdout_calibration(con),
         ]
         queue = followup_table(con)
     finally:

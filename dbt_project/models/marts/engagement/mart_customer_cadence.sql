@@ -19,6 +19,7 @@
 -- decline_trend_threshold, and a drop below the expected count (prior / 3) of at least var
 -- decline_min_drop_sd standard deviations of that count (Poisson: its square root), so small
 -- numbers do not flag by chance.
+-- p_alive and clv_decile come from mart_customer_lifetime_value (null without purchases).
 {%- set windows = [7, 30, 90, 180] %}
 {%- set burst_min_touches = var('burst_min_touches', 5) %}
 {%- set burst_window_days = var('burst_window_days', 3) %}
@@ -61,6 +62,10 @@ customers as (
 
 rfm as (
     select * from {{ ref('mart_customer_rfm') }}
+),
+
+lifetime_value as (
+    select * from {{ ref('mart_customer_lifetime_value') }}
 ),
 
 history as (
@@ -178,6 +183,8 @@ measured as (
         coalesce(rfm.rfm_segment, 'No Purchases') as rfm_segment,
         rfm.monetary_cny,
         rfm.m_score,
+        lifetime_value.p_alive,
+        lifetime_value.clv_decile,
         {%- for days in windows %}
             coalesce(windowed.touches_{{ days }}d, 0) as touches_{{ days }}d,
             coalesce(windowed.weighted_touches_{{ days }}d, 0) as weighted_touches_{{ days }}d,
@@ -203,6 +210,7 @@ measured as (
     from customers
     cross join history
     left join rfm on customers.customer_key = rfm.customer_key
+    left join lifetime_value on customers.customer_key = lifetime_value.customer_key
     left join windowed on customers.customer_key = windowed.customer_key
     left join gap_summary on customers.customer_key = gap_summary.customer_key
     left join last_gaps on customers.customer_key = last_gaps.customer_key
@@ -243,6 +251,8 @@ select
     tier,
     monetary_cny,
     m_score,
+    p_alive,
+    clv_decile,
     {%- for days in windows %}
         touches_{{ days }}d,
         weighted_touches_{{ days }}d,
