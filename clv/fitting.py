@@ -44,13 +44,26 @@ class Fit:
         return {name: round(value, digits) for name, value in self.params.items()}
 
 
+def distinct_rows(*columns) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of `columns` (in order of first appearance) and, per input row, the
+    index of its distinct row. Each column is hashed on its own and the codes combined, which
+    takes a fraction of a second at a million rows where np.unique(axis=0) takes several."""
+    values = [np.asarray(c, dtype=float) for c in columns]
+    key = np.zeros(len(values[0]), dtype=np.int64)
+    for column in values:
+        codes, uniques = pd.factorize(column)
+        # Re-factorised after each column, the combined key stays below rows x distinct values.
+        key, _ = pd.factorize(key * len(uniques) + codes)
+    representative = np.empty(key.max() + 1 if key.size else 0, dtype=np.int64)
+    representative[key] = np.arange(key.size)
+    return [column[representative] for column in values], key
+
+
 def grouped(*columns) -> tuple[list[np.ndarray], np.ndarray]:
     """The distinct rows of `columns` and how many customers share each: the sufficient
     statistics the likelihoods need, so a fit's cost grows with distinct histories."""
-    frame = pd.DataFrame({i: np.asarray(c, dtype=float) for i, c in enumerate(columns)})
-    counts = frame.value_counts(sort=False)
-    distinct = counts.index.to_frame(index=False)
-    return [distinct[i].to_numpy() for i in range(len(columns))], counts.to_numpy(dtype=float)
+    distinct, inverse = distinct_rows(*columns)
+    return distinct, np.bincount(inverse, minlength=len(distinct[0])).astype(float)
 
 
 def fit_positive(

@@ -16,7 +16,7 @@ transaction, the population mean p v / (q - 1). Both need q > 1.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import digamma, gammaln
@@ -27,28 +27,66 @@ MODEL = "gamma_gamma"
 PARAMS = ["p", "q", "v"]
 
 
+@dataclass(frozen=True)
+class _Buyers:
+    """Grouped (x, m) with what does not depend on the parameters summed once: the special
+    functions are computed per distinct x, and only ln(v + m x) per row and evaluation."""
+
+    counts: np.ndarray
+    x: np.ndarray  # per row
+    m: np.ndarray
+    distinct_x: np.ndarray
+    customers_per_x: np.ndarray
+    sum_x_log_mx: float  # sum of counts * x * (ln m + ln x)
+    sum_log_m: float  # sum of counts * ln m
+
+    @classmethod
+    def of(cls, x, m, counts) -> _Buyers:
+        x, m, counts = (np.asarray(v, dtype=float) for v in (x, m, counts))
+        distinct_x, x_index = np.unique(x, return_inverse=True)
+        return cls(
+            counts=counts,
+            x=x,
+            m=m,
+            distinct_x=distinct_x,
+            customers_per_x=np.bincount(x_index, weights=counts, minlength=distinct_x.size),
+            sum_x_log_mx=float(np.sum(counts * x * (np.log(m) + np.log(x)))),
+            sum_log_m=float(np.sum(counts * np.log(m))),
+        )
+
+
+def _log_likelihood(params, b: _Buyers) -> tuple[float, np.ndarray]:
+    p, q, v = params
+    customers = b.counts.sum()
+    px = p * b.distinct_x
+    log_spend = np.log(v + b.m * b.x)
+    weighted = b.counts * (p * b.x + q)
+    total = (
+        np.sum(b.customers_per_x * (gammaln(px + q) - gammaln(px)))
+        - customers * gammaln(q)
+        + customers * q * np.log(v)
+        + p * b.sum_x_log_mx
+        - b.sum_log_m
+        - np.sum(weighted * log_spend)
+    )
+    d_p = (
+        np.sum(b.customers_per_x * b.distinct_x * (digamma(px + q) - digamma(px)))
+        + b.sum_x_log_mx
+        - np.sum(b.counts * b.x * log_spend)
+    )
+    d_q = (
+        np.sum(b.customers_per_x * digamma(px + q))
+        - customers * digamma(q)
+        + customers * np.log(v)
+        - np.sum(b.counts * log_spend)
+    )
+    d_v = customers * q / v - np.sum(weighted / (v + b.m * b.x))
+    return float(total), np.array([d_p, d_q, d_v])
+
+
 def log_likelihood(params, x, m, counts) -> tuple[float, np.ndarray]:
     """The total log-likelihood of grouped (x, m) and its gradient in (p, q, v)."""
-    p, q, v = params
-    px = p * x
-    spend = v + m * x
-    total = np.sum(
-        counts
-        * (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(v)
-            + (px - 1) * np.log(m)
-            + px * np.log(x)
-            - (px + q) * np.log(spend)
-        )
-    )
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(spend))
-    d_q = digamma(px + q) - digamma(q) + np.log(v) - np.log(spend)
-    d_v = q / v - (px + q) / spend
-    gradient = np.array([np.sum(counts * d) for d in (d_p, d_q, d_v)])
-    return float(total), gradient
+    return _log_likelihood(params, _Buyers.of(x, m, counts))
 
 
 def fit(x, m) -> Fit:
@@ -63,11 +101,12 @@ def fit(x, m) -> Fit:
             "customers to fit"
         )
     (gx, gm), counts = grouped(x[repeat], m[repeat])
+    buyers = _Buyers.of(gx, gm, counts)
     initial = np.array([1.0, 2.0, float(np.mean(m[repeat]))])
     fitted = fit_positive(
         MODEL,
         PARAMS,
-        lambda params: log_likelihood(params, gx, gm, counts),
+        lambda params: _log_likelihood(params, buyers),
         initial,
         customers=int(repeat.sum()),
         started=started,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from clv import bgnbd, gamma_gamma
-from clv.fitting import Fit, FitError
+from clv.fitting import Fit, FitError, distinct_rows
 
 HORIZONS_DAYS = (30, 90, 365)
 PARAMETER_COLUMNS = [*bgnbd.PARAMS, *gamma_gamma.PARAMS]
@@ -72,12 +72,10 @@ def customer_values(
     """One row per customer of `summary` (columns customer_key, as_of_date,
     lifetimes_frequency, lifetimes_recency, lifetimes_t, lifetimes_monetary_value), given the
     BG/NBD parameters (r, alpha, a, b) and the Gamma-Gamma parameters (p, q, v)."""
-    histories = summary[["lifetimes_frequency", "lifetimes_recency", "lifetimes_t"]].to_numpy(
-        dtype=float
-    )
     # Predictions depend on (x, t_x, T) only: computed once per distinct history.
-    distinct, customer_history = np.unique(histories, axis=0, return_inverse=True)
-    x, t_x, t = distinct[:, 0], distinct[:, 1], distinct[:, 2]
+    (x, t_x, t), customer_history = distinct_rows(
+        summary["lifetimes_frequency"], summary["lifetimes_recency"], summary["lifetimes_t"]
+    )
     order_value = gamma_gamma.expected_order_value(
         gg,
         summary["lifetimes_frequency"].to_numpy(dtype=float),

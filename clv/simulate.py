@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from clv import bgnbd
+from clv import bgnbd, gamma_gamma
 
 
 def histories(params, customers: int, max_days: int, seed: int = 0):
@@ -39,6 +39,18 @@ def histories(params, customers: int, max_days: int, seed: int = 0):
     return days, last_day, t
 
 
+def mean_values(params, x, seed: int = 0) -> np.ndarray:
+    """Each repeat buyer's mean repeat purchase value under Gamma-Gamma: the mean of x values
+    Gamma(p, nu) is Gamma(p x, nu x), with nu ~ Gamma(q, v); 0 without a repeat purchase."""
+    p, q, v = params
+    rng = np.random.default_rng(seed)
+    nu = rng.gamma(q, 1 / v, len(x))
+    repeat = x > 0
+    m = np.zeros(len(x))
+    m[repeat] = rng.gamma(p * x[repeat], 1 / (nu[repeat] * x[repeat]))
+    return m
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -47,6 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     # CDNOW's estimates (Fader, Hardie & Lee 2005), alpha from weeks to days.
     truth = (0.243, 4.414 * 7, 0.793, 2.426)
+    value_truth = (6.25, 3.74, 15.44)
     started = time.perf_counter()
     x, t_x, t = histories(truth, args.customers, args.days, args.seed)
     simulated = time.perf_counter() - started
@@ -58,6 +71,10 @@ def main() -> None:
     )
     print(f"BG/NBD fit in {fitted.fit_seconds:.2f} s (grouping included)")
     for (name, value), true in zip(fitted.params.items(), truth, strict=True):
+        print(f"  {name:<6} {value:10.4f}  (simulated with {true:.4f})")
+    values = gamma_gamma.fit(x, mean_values(value_truth, x, args.seed)).raise_unless_converged()
+    print(f"Gamma-Gamma fit in {values.fit_seconds:.2f} s on {values.customers:,} repeat buyers")
+    for (name, value), true in zip(values.params.items(), value_truth, strict=True):
         print(f"  {name:<6} {value:10.4f}  (simulated with {true:.4f})")
 
 

@@ -13,7 +13,7 @@ import pytest
 from scipy.optimize import approx_fprime
 from scipy.special import hyp2f1, logsumexp
 
-from clv import bgnbd, calibration, gamma_gamma
+from clv import bgnbd, calibration, gamma_gamma, simulate
 from clv.fitting import FitError
 from clv.lifetime_value import (
     ValueSettings,
@@ -299,3 +299,12 @@ def test_customer_values_from_a_fit_table(cdnow_weeks):
     assert values.groupby("clv_decile")["clv_12m"].min().is_monotonic_decreasing
     with pytest.raises(FitError, match="0 converged gamma_gamma rows"):
         params_from_fit_table(table[table["model"] == "bg_nbd"])
+
+
+def test_a_fit_recovers_the_parameters_it_simulated():
+    """Customers drawn from BG/NBD itself, in whole days as the marts count them."""
+    truth = (0.243, 4.414 * 7, 0.793, 2.426)
+    x, t_x, t = simulate.histories(truth, customers=50_000, max_days=730, seed=3)
+    fitted = bgnbd.fit(x, t_x, t).raise_unless_converged()
+    for (name, value), true in zip(fitted.params.items(), truth, strict=True):
+        assert value == pytest.approx(true, rel=0.15), name
