@@ -52,7 +52,15 @@ class Pipeline:
 
     def dbt_on_copy(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
         """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched."""
-        shutil.copy(self.warehouse, workdir / "warehouse.duckdb")
+        self.copy_warehouse(workdir)
+        return self.dbt_in(workdir, *args)
+
+    def copy_warehouse(self, workdir: Path) -> Path:
+        """A copy of the warehouse in `workdir`, to alter before `dbt_in`."""
+        return Path(shutil.copy(self.warehouse, workdir / "warehouse.duckdb"))
+
+    def dbt_in(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+        """Run dbt on the warehouse already in `workdir`."""
         return subprocess.run(
             [
                 str(Path(sys.executable).parent / "dbt"),

@@ -12,20 +12,24 @@ with cadence as (
 ),
 
 lifetime_value as (
-    select
-        customer_key as valued_customer_key,
-        clv_12m
-    from {{ ref('mart_customer_lifetime_value') }}
+    select * from {{ ref('mart_customer_lifetime_value') }}
 ),
 
 prioritised as (
     select
         *,
         coalesce(days_since_last_touch, days_observed) - expected_gap_days as days_overdue,
-        coalesce(m_score, 1) as value_weight,
-        coalesce(clv_12m * (1 - p_alive), 0) as value_at_risk
+        coalesce(m_score, 1) as value_weight
     from cadence
-    left join lifetime_value on cadence.customer_key = lifetime_value.valued_customer_key
+),
+
+valued as (
+    select
+        prioritised.*,
+        lifetime_value.clv_12m,
+        coalesce(lifetime_value.clv_12m * (1 - prioritised.p_alive), 0) as value_at_risk
+    from prioritised
+    left join lifetime_value on prioritised.customer_key = lifetime_value.customer_key
 )
 
 select
@@ -57,4 +61,4 @@ select
     last_touch_channel,
     last_response_at,
     as_of_date
-from prioritised
+from valued
