@@ -60,10 +60,14 @@ def distinct_rows(*columns) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 def grouped(*columns) -> tuple[list[np.ndarray], np.ndarray]:
-    """The distinct rows of `columns` and how many customers share each: the sufficient
-    statistics the likelihoods need, so a fit's cost grows with distinct histories."""
+    """The distinct rows of `columns`, sorted, and how many customers share each: the sufficient
+    statistics the likelihoods need, so a fit's cost grows with distinct histories. Sorted, the
+    likelihood sums its terms in the same order whatever order the customers came in, so a rerun
+    over the same data fits the same parameters to the last digit."""
     distinct, inverse = distinct_rows(*columns)
-    return distinct, np.bincount(inverse, minlength=len(distinct[0])).astype(float)
+    counts = np.bincount(inverse, minlength=len(distinct[0])).astype(float)
+    order = np.lexsort(distinct[::-1])
+    return [column[order] for column in distinct], counts[order]
 
 
 def fit_positive(

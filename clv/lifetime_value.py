@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clv import bgnbd, gamma_gamma
 from clv.fitting import Fit, FitError, distinct_rows
 
 HORIZONS_DAYS = (30, 90, 365)
+MONEY_TYPE = pa.decimal128(18, 2)
 PARAMETER_COLUMNS = [*bgnbd.PARAMS, *gamma_gamma.PARAMS]
 MONTHS = 12
 DAYS_PER_MONTH = 365 / 12
@@ -49,6 +52,13 @@ def clv_12m(bgnbd_params, x, t_x, t, order_value, annual_discount_rate: float) -
         for month in range(1, MONTHS + 1)
     )
     return discounted * order_value
+
+
+def cents(values: np.ndarray) -> pd.Series:
+    """Money as exact DECIMAL(18, 2), as every money column of the marts (rounded to the
+    nearest cent): a float's last digits would make a rerun publish other text."""
+    exact = pc.cast(pa.array(np.asarray(values, dtype=float)), MONEY_TYPE, safe=False)
+    return pd.Series(exact, dtype=pd.ArrowDtype(MONEY_TYPE))
 
 
 def deciles(values: np.ndarray) -> np.ndarray:
@@ -92,11 +102,12 @@ def customer_values(
     for days in HORIZONS_DAYS:
         expected = bgnbd.expected_purchases(bg, days, x, t_x, t)
         values[f"expected_purchases_{days}d"] = expected[customer_history]
-    values["expected_avg_order_value"] = order_value
+    values["expected_avg_order_value"] = cents(order_value)
     # clv_12m's purchases are per history; its order value per customer.
     months = clv_12m(bg, x, t_x, t, 1.0, settings.annual_discount_rate)
-    values["clv_12m"] = months[customer_history] * order_value
-    values["clv_decile"] = deciles(values["clv_12m"].to_numpy())
+    value = cents(months[customer_history] * order_value)
+    values["clv_12m"] = value
+    values["clv_decile"] = deciles(value.to_numpy(dtype=float))
     values["churn_risk"] = churn_risk(alive, settings)
     return values
 

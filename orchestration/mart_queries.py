@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import duckdb
 
 
-def rfm_segment_sizes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, float]]:
-    """(segment, customers, revenue in CNY over the RFM window), largest revenue first."""
+def rfm_segment_sizes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, Decimal]]:
+    """(segment, customers, revenue in the reporting currency over the RFM window), largest
+    revenue first."""
     return con.execute(
-        """SELECT rfm_segment, count(*), sum(monetary_cny) FROM marts.mart_customer_rfm
+        """SELECT rfm_segment, count(*), sum(monetary) FROM marts.mart_customer_rfm
         GROUP BY rfm_segment ORDER BY 3 DESC"""
     ).fetchall()
 

@@ -13,6 +13,8 @@ from orchestration.mart_queries import (
     rfm_segment_sizes,
     value_at_risk_top,
 )
+from orchestration.project import dbt_project
+from orchestration.publishing.currency import reporting_currency
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
@@ -81,9 +83,10 @@ def identity_lines(con: duckdb.DuckDBPyConnection, truth_dir: Path | None) -> li
 
 def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str]:
     as_of = con.execute("SELECT max(as_of_date) FROM marts.mart_customer_cadence").fetchone()[0]
+    currency = reporting_currency(dbt_project.manifest_path)
     lines = [f"RFM segments as of {as_of} (marts.mart_customer_rfm):"]
     lines += [
-        f"  {segment:<20} {customers:>8,} customers  {revenue:>16,.2f} CNY in the window"
+        f"  {segment:<20} {customers:>8,} customers  {revenue:>16,.2f} {currency} in the window"
         for segment, customers, revenue in rfm_segment_sizes(con)
     ]
     lines.append("Cadence status per tier (marts.mart_customer_cadence):")
@@ -116,8 +119,8 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
     lines.append("Top of the follow-up queue by value at risk (clv_12m x (1 - p_alive)):")
     lines += [
         f"  {rep} #{rank:<3} {name or '(no name)':<12} {segment:<20} P(alive) "
-        f"{'-' if alive is None else f'{alive:.2f}'}, CLV 12m {clv or 0:>10,.0f} CNY, "
-        f"at risk {at_risk:>10,.0f} CNY"
+        f"{'-' if alive is None else f'{alive:.2f}'}, CLV 12m {clv or 0:>10,.0f} {currency}, "
+        f"at risk {at_risk:>10,.0f} {currency}"
         for rep, rank, name, segment, alive, clv, at_risk in value_at_risk_top(con, queue_rows)
     ]
     return lines

@@ -45,7 +45,7 @@ def test_cadence_and_the_queue_carry_the_values(pipeline):
         ranks = con.execute(
             """SELECT owner_rep_id, count(*), min(value_at_risk_rank), max(value_at_risk_rank),
                 count(DISTINCT value_at_risk_rank),
-                bool_and(value_at_risk = coalesce(clv_12m * (1 - p_alive), 0))
+                bool_and(value_at_risk = coalesce(clv_12m * (1 - p_alive), 0)::DECIMAL(18, 2))
             FROM marts.mart_followup_queue GROUP BY ALL"""
         ).fetchall()
     assert cadence == (0, valued[0])

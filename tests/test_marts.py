@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+from pathlib import Path
+
+import dagster as dg
 import duckdb
 
+from orchestration.project import dbt_project
+from orchestration.publishing.currency import reporting_currency
 from orchestration.summary import render
+from tests.conftest import materialize
 
 IN_DECLINE_AS_OF = "2026-05-15"
 
@@ -93,3 +102,126 @@ def test_summary_shows_segments_cadence_and_the_queue(pipeline):
     assert "Cadence status per tier" in text and "tier A:" in text
     assert "Top of the follow-up queue" in text
     assert "precision 1.0000" in text or "precision 0.99" in text
+
+
+MONEY = re.compile(r"revenue|monetary|amount")
+
+
+def published_columns(published_file: Path) -> dict[tuple[str, str], str]:
+    with duckdb.connect(str(published_file), read_only=True) as con:
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = 'marts'"
+        ).fetchall()
+    return {(table, column): data_type for table, column, data_type in rows}
+
+
+# Columns that measure the run rather than the data: a fit's wall time.
+RUN_MEASURES = {"mart_clv_model_fit": "fit_seconds"}
+
+
+def content_hashes(published_file: Path) -> dict[str, str]:
+    """Per table of schema marts: a hash of its rows as text, whatever their order. Text shows
+    every digit, so 12.4 and 12.399999999999999 hash apart."""
+
+    def rows(table: str) -> str:
+        left_out = f" EXCLUDE ({RUN_MEASURES[table]})" if table in RUN_MEASURES else ""
+        return f'SELECT *{left_out} FROM marts."{table}"'
+
+    with duckdb.connect(str(published_file), read_only=True) as con:
+        tables = sorted({table for table, _ in published_columns(published_file)})
+        return {
+            table: con.execute(
+                f"""SELECT count(*) || ':' || md5(string_agg(row_text, chr(10) ORDER BY row_text))
+                FROM (SELECT CAST(m AS VARCHAR) AS row_text FROM ({rows(table)}) AS m)"""
+            ).fetchone()[0]
+            for table in tables
+        }
+
+
+def test_money_and_weights_are_exact_decimals(pipeline):
+    columns = published_columns(pipeline.home / "published" / "cadence.duckdb")
+    money = {key: data_type for key, data_type in columns.items() if MONEY.search(key[1])}
+    weights = {key: data_type for key, data_type in columns.items() if "weight" in key[1]}
+    assert ("mart_customer_rfm", "monetary") in money and len(money) >= 6
+    assert {key: t for key, t in money.items() if t != "DECIMAL(18,2)"} == {}
+    assert ("mart_customer_cadence", "weighted_touches_90d") in weights
+    assert {key: t for key, t in weights.items() if t in ("DOUBLE", "FLOAT")} == {}
+
+
+def test_every_published_timestamp_is_documented_as_utc(pipeline):
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    descriptions = {
+        (node["name"], column): spec["description"]
+        for node in manifest["nodes"].values()
+        for column, spec in node.get("columns", {}).items()
+    }
+    columns = published_columns(pipeline.home / "published" / "cadence.duckdb")
+    timestamps = [key for key, data_type in columns.items() if data_type.startswith("TIMESTAMP")]
+    assert ("fct_interactions", "occurred_at") in timestamps
+    assert [key for key in timestamps if "UTC" not in descriptions.get(key, "")] == []
+
+
+def test_content_hashes_tell_the_last_bit_apart(tmp_path):
+    files = []
+    for value in ("12.4", "12.399999999999999"):
+        files.append(tmp_path / f"{value}.duckdb")
+        with duckdb.connect(str(files[-1])) as con:
+            con.execute(f"CREATE SCHEMA marts; CREATE TABLE marts.m AS SELECT {value}::DOUBLE AS w")
+    assert content_hashes(files[0]) != content_hashes(files[1])
+
+
+def test_a_rerun_over_the_same_data_publishes_identical_marts(pipeline, tmp_path, monkeypatch):
+    """The second run works on a copy of the first one's home, so other tests keep theirs."""
+    home = tmp_path / "home"
+    shutil.copytree(pipeline.home, home, symlinks=True)
+    monkeypatch.setenv("CADENCE_HOME", str(home))  # restored after the test
+    rerun = materialize(
+        dg.DagsterInstance.ephemeral(), home, pipeline.landing, pipeline.acknowledgements
+    )
+    assert rerun.success
+    for name in ("cadence.duckdb", "cadence_restricted.duckdb"):
+        first = (pipeline.home / "published" / name).resolve()
+        second = (home / "published" / name).resolve()
+        assert first.parent != second.parent  # a new version was published
+        hashes = content_hashes(first)
+        assert len(hashes) >= 5
+        assert content_hashes(second) == hashes, name
+
+
+def test_a_usd_landing_reports_usd_amounts_unchanged(pipeline, tmp_path):
+    completed = pipeline.dbt_on_copy(
+        tmp_path,
+        "run",
+        "--select",
+        "fct_orders",
+        "--full-refresh",
+        "--vars",
+        "{as_of_date: '2026-06-30', reporting_currency: USD}",
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        usd, usd_unchanged, cny, cny_converted = con.execute(
+            """SELECT count(*) FILTER (currency = 'USD'),
+                count(*) FILTER (currency = 'USD' AND reporting_amount = amount),
+                count(*) FILTER (currency = 'CNY'),
+                count(*) FILTER (currency = 'CNY' AND abs(reporting_amount - amount / 7.1) < 0.0051)
+            FROM marts.fct_orders"""
+        ).fetchone()
+    assert usd > 10 and usd_unchanged == usd
+    assert cny > 10 and cny_converted == cny
+    # The money columns' descriptions and meta follow the var, and so does the publication.
+    assert reporting_currency(tmp_path / "target" / "manifest.json") == "USD"
+
+
+def test_a_reporting_currency_without_a_rate_fails_the_build(pipeline, tmp_path):
+    completed = pipeline.dbt_on_copy(
+        tmp_path,
+        "test",
+        "--select",
+        "assert_reporting_currency_has_a_rate",
+        "--vars",
+        "{reporting_currency: XYZ}",
+    )
+    assert completed.returncode == 1
+    assert "FAIL 1 assert_reporting_currency_has_a_rate" in completed.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -9,6 +10,8 @@ import duckdb
 import pytest
 
 from orchestration.project import dbt_project
+from orchestration.publishing.build import build_version
+from orchestration.publishing.currency import reporting_currency
 from orchestration.publishing.masking import Mart, marts_from_manifest, masked_expression
 from orchestration.publishing.versions import (
     RollbackError,
@@ -92,3 +95,50 @@ def test_versions_switch_prune_and_roll_back(tmp_path):
         _publish(published, "v5", "v5")
         assert held.read() == "v2 cadence.duckdb"
     assert not list(published.glob(".*switching"))
+
+
+def test_reporting_currency_is_the_one_every_money_column_declares(tmp_path):
+    assert reporting_currency(dbt_project.manifest_path) == "CNY"  # dbt_project.yml's default
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    fct_orders = manifest["nodes"]["model.cadence.fct_orders"]
+    fct_orders["columns"]["reporting_amount"]["meta"]["currency"] = "USD"
+    mixed = tmp_path / "manifest.json"
+    mixed.write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"\['CNY', 'USD'\].*expected one"):
+        reporting_currency(mixed)
+
+
+def test_publication_records_typed_dates_and_the_currency(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.mart_x AS SELECT 1 AS x_id")
+    building = tmp_path / "version"
+    (building / "parquet").mkdir(parents=True)
+    publication = {
+        "version": "v1",
+        "run_id": "r1",
+        "as_of_date": "2026-06-30",
+        "published_at": "2026-07-01T02:03:04+00:00",
+        "reporting_currency": "USD",
+    }
+    build_version(building, warehouse, [Mart("mart_x", {})], publication, {})
+    with duckdb.connect(str(building / "cadence.duckdb"), read_only=True) as con:
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() "
+                "WHERE schema_name = 'meta' AND table_name = 'publication'"
+            ).fetchall()
+        )
+        row = con.execute("SELECT * FROM meta.publication").fetchone()
+        comment = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE column_name = 'published_at'"
+        ).fetchone()[0]
+    assert types == {
+        "version": "VARCHAR",
+        "run_id": "VARCHAR",
+        "as_of_date": "DATE",
+        "published_at": "TIMESTAMP",
+        "reporting_currency": "VARCHAR",
+    }
+    assert row == ("v1", "r1", dt.date(2026, 6, 30), dt.datetime(2026, 7, 1, 2, 3, 4), "USD")
+    assert "UTC" in comment

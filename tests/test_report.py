@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
+
+from orchestration.reporting.figures import monthly_trend
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHARTS = 7
@@ -59,6 +63,7 @@ def test_report_is_self_contained(pipeline):
     assert "Top of the follow-up queue" in report
     assert "Data quality of this run" in report
     assert "raw/email__events" in report  # the acknowledged gap is listed as a warning
+    assert "Money in CNY" in report and "Revenue, CNY (RFM window)" in report
 
 
 @needs_chromium
@@ -74,3 +79,41 @@ def test_report_renders_every_chart_without_console_errors(pipeline, tmp_path):
     chromium(report, "--window-size=1280,3000", f"--screenshot={screenshot}")
     assert screenshot.read_bytes().startswith(b"\x89PNG")
     assert screenshot.stat().st_size > 100_000  # charts, not a blank page
+
+
+def monthly_figure(as_of: dt.date):
+    """The monthly chart over April to July, as of `as_of`."""
+    con = duckdb.connect()
+    con.execute(
+        """CREATE SCHEMA marts;
+        CREATE TABLE marts.mart_customer_monthly AS SELECT * FROM (VALUES
+            (DATE '2026-04-01', 300, 30), (DATE '2026-05-01', 310, 31),
+            (DATE '2026-06-01', 170, 17), (DATE '2026-07-01', 5, 1)
+        ) AS m(month_start, touches, orders)"""
+    )
+    return monthly_trend(con, as_of)
+
+
+def test_the_as_of_month_is_drawn_partial_with_its_days_so_far():
+    figure = monthly_figure(dt.date(2026, 6, 17))
+    solid = [t for t in figure.data if t.line.dash is None]
+    dashed = [t for t in figure.data if t.line.dash == "dash"]
+    april, may, june = dt.date(2026, 4, 1), dt.date(2026, 5, 1), dt.date(2026, 6, 1)
+    assert [(t.name, list(t.x)) for t in solid] == [
+        ("touches", [april, may]),
+        ("orders", [april, may]),
+    ]
+    # June continues the lines dashed, and says how many of its days it holds.
+    assert [(list(t.x), list(t.y)) for t in dashed] == [
+        ([may, june], [310, 170]),
+        ([may, june], [31, 17]),
+    ]
+    assert all("Jun 2026: 17 of 30 days so far" in t.name for t in dashed)
+    assert [a.text for a in figure.layout.annotations] == ["Jun 2026: 17 of 30 days so far"]
+
+
+def test_a_month_the_as_of_date_ends_is_drawn_complete():
+    figure = monthly_figure(dt.date(2026, 6, 30))
+    assert [t.line.dash for t in figure.data] == [None, None]
+    assert [list(t.x)[-1] for t in figure.data] == [dt.date(2026, 6, 1)] * 2  # July is later
+    assert not figure.layout.annotations

@@ -15,6 +15,7 @@ from orchestration.assets.dbt import dbt_models
 from orchestration.check_report import check_lines, tally
 from orchestration.project import dbt_project
 from orchestration.publishing.build import build_version, new_version_name
+from orchestration.publishing.currency import reporting_currency
 from orchestration.publishing.gate import audit_problems, run_check_evaluations
 from orchestration.publishing.masking import marts_from_manifest
 from orchestration.publishing.versions import (
@@ -55,6 +56,7 @@ def published_marts(
         "run_id": context.run.run_id,
         "as_of_date": as_of.isoformat(),
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "reporting_currency": reporting_currency(dbt_project.manifest_path),
         "checks": tally(check_lines(evaluations)),
     }
     building = start_version(published.path, version)
@@ -80,6 +82,7 @@ def published_marts(
         metadata={
             "version": version,
             "as_of_date": as_of.isoformat(),
+            "reporting_currency": publication["reporting_currency"],
             "published_file": dg.MetadataValue.path(str(published.path / "cadence.duckdb")),
             "restricted_file": dg.MetadataValue.path(
                 str(published.path / "cadence_restricted.duckdb")

@@ -13,6 +13,14 @@ import duckdb
 from orchestration.publishing.masking import Mart
 from sources.sql import quote_identifier, quote_literal
 
+PUBLICATION_COMMENTS = {
+    "version": "The published version (a folder under published/versions).",
+    "run_id": "The Dagster run that built it.",
+    "as_of_date": "The date the marts describe (local date of the reporting timezone).",
+    "published_at": "When it was published (UTC).",
+    "reporting_currency": "The currency of every money column (dbt var reporting_currency).",
+}
+
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     rows = con.execute(
@@ -36,15 +44,22 @@ def _open(path: Path, warehouse: Path, config: dict) -> duckdb.DuckDBPyConnectio
 def _close(con: duckdb.DuckDBPyConnection, publication: dict) -> None:
     con.execute("CREATE SCHEMA meta")
     con.execute(
-        "CREATE TABLE meta.publication AS SELECT * FROM (VALUES (?, ?, ?, ?)) "
-        "AS p(version, run_id, as_of_date, published_at)",
+        """CREATE TABLE meta.publication AS SELECT
+            CAST(? AS VARCHAR) AS version,
+            CAST(? AS VARCHAR) AS run_id,
+            CAST(? AS DATE) AS as_of_date,
+            CAST(? AS TIMESTAMP) AS published_at,
+            CAST(? AS VARCHAR) AS reporting_currency""",
         [
             publication["version"],
             publication["run_id"],
             publication["as_of_date"],
             publication["published_at"],
+            publication["reporting_currency"],
         ],
     )
+    for column, comment in PUBLICATION_COMMENTS.items():
+        con.execute(f"COMMENT ON COLUMN meta.publication.{column} IS {quote_literal(comment)}")
     con.execute("DETACH warehouse")
     con.execute("CHECKPOINT")
     con.close()

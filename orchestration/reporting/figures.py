@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+
 import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -9,14 +12,16 @@ from plotly.subplots import make_subplots
 from orchestration.mart_queries import rfm_segment_sizes
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# Plotly's first two colours, fixed so that a series and its partial month share one.
+TOUCHES_COLOR, ORDERS_COLOR = "#1f77b4", "#ff7f0e"
 LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 380, "template": "plotly_white"}
 
 
-def rfm_segments(con: duckdb.DuckDBPyConnection) -> go.Figure:
+def rfm_segments(con: duckdb.DuckDBPyConnection, currency: str) -> go.Figure:
     rows = rfm_segment_sizes(con)
     segments = [r[0] for r in rows]
     figure = make_subplots(
-        rows=1, cols=2, subplot_titles=("Customers", "Revenue, CNY (RFM window)")
+        rows=1, cols=2, subplot_titles=("Customers", f"Revenue, {currency} (RFM window)")
     )
     figure.add_bar(x=segments, y=[r[1] for r in rows], name="customers", row=1, col=1)
     figure.add_bar(x=segments, y=[r[2] for r in rows], name="revenue", row=1, col=2)
@@ -90,17 +95,51 @@ def channel_rates(con: duckdb.DuckDBPyConnection) -> go.Figure:
     )
 
 
-def monthly_trend(con: duckdb.DuckDBPyConnection) -> go.Figure:
+def monthly_trend(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> go.Figure:
+    """Touches and orders per month up to the as-of month. Unless the as-of date ends its month,
+    that month holds only the days so far: it is drawn dashed and labelled with them, so that it
+    does not read as a drop."""
     rows = con.execute(
         """SELECT month_start, sum(touches), sum(orders) FROM marts.mart_customer_monthly
-        GROUP BY ALL ORDER BY month_start"""
+        WHERE month_start <= ? GROUP BY ALL ORDER BY month_start""",
+        [as_of],
     ).fetchall()
-    months = [r[0] for r in rows]
+    days_in_month = calendar.monthrange(as_of.year, as_of.month)[1]
+    is_partial = bool(rows) and rows[-1][0] == as_of.replace(day=1) and as_of.day < days_in_month
+    complete = rows[:-1] if is_partial else rows
+    partial_label = f"{as_of:%b %Y}: {as_of.day} of {days_in_month} days so far"
     figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_scatter(x=months, y=[r[1] for r in rows], name="touches", mode="lines+markers")
-    figure.add_scatter(
-        x=months, y=[r[2] for r in rows], name="orders", mode="lines+markers", secondary_y=True
-    )
+    for column, name, color, secondary in (
+        (1, "touches", TOUCHES_COLOR, False),
+        (2, "orders", ORDERS_COLOR, True),
+    ):
+        figure.add_scatter(
+            x=[r[0] for r in complete],
+            y=[r[column] for r in complete],
+            name=name,
+            mode="lines+markers",
+            line={"color": color},
+            legendgroup=name,
+            secondary_y=secondary,
+        )
+        if is_partial:
+            # From the last complete month (if any) to the partial one, dashed; an open marker.
+            tail = rows[-2:]
+            figure.add_scatter(
+                x=[r[0] for r in tail],
+                y=[r[column] for r in tail],
+                name=f"{name}, {partial_label}",
+                mode="lines+markers",
+                line={"color": color, "dash": "dash"},
+                marker={"symbol": ["circle"] * (len(tail) - 1) + ["circle-open"], "size": 9},
+                legendgroup=name,
+                secondary_y=secondary,
+            )
+    if is_partial:
+        figure.add_annotation(
+            x=rows[-1][0], y=1.0, yref="paper", text=partial_label, showarrow=False, yshift=10
+        )
+    figure.update_xaxes(dtick="M1", tickformat="%b %Y")  # one tick per month, not per fortnight
     figure.update_yaxes(title_text="touches", secondary_y=False)
     figure.update_yaxes(title_text="orders", secondary_y=True)
     return figure.update_layout(title="Monthly touches and orders", **LAYOUT)

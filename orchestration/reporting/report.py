@@ -55,15 +55,16 @@ def quality_table(checks: list[CheckLine]) -> str:
 def render_report(published_file: Path, checks: list[CheckLine], links: dict[str, str]) -> str:
     con = duckdb.connect(str(published_file), read_only=True)
     try:
-        version, run_id, as_of, published_at = con.execute(
-            "SELECT version, run_id, as_of_date, published_at FROM meta.publication"
+        version, run_id, as_of, published_at, currency = con.execute(
+            """SELECT version, run_id, as_of_date, published_at, reporting_currency
+            FROM meta.publication"""
         ).fetchone()
         charts = [
-            figures.rfm_segments(con),
+            figures.rfm_segments(con, currency),
             figures.cadence_by_tier(con),
             figures.weekday_hour_heatmaps(con, "Asia/Shanghai"),
             figures.channel_rates(con),
-            figures.monthly_trend(con),
+            figures.monthly_trend(con, as_of),
             figures.p_alive_by_segment(con),
             figures.holdout_calibration(con),
         ]
@@ -82,7 +83,8 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
 <style>{STYLE}</style></head><body>
 <h1>Cadence, as of {html.escape(str(as_of))}</h1>
 <p class="meta">Published version {html.escape(version)} (run {html.escape(run_id)}, at
-{html.escape(published_at)}). Personal data masked as in the published file. {link_html}</p>
+{published_at:%Y-%m-%d %H:%M:%S} UTC). Money in {html.escape(currency)}. Personal data masked as in
+the published file. {link_html}</p>
 {chart_html}
 <h2>Top of the follow-up queue</h2>
 {queue}

@@ -589,9 +589,11 @@ def rfm_mart(orders: pd.DataFrame, as_of_day: int, universe: pd.Index) -> pd.Dat
     paid = orders[orders["status"] == "paid"]
     paid = paid.assign(currency=paid["currency"].astype(str))
     paid = paid[paid["order_date"] <= as_of_day].merge(rates, on="currency")
-    paid["amount_cny"] = (paid["amount"] * paid["rate_to_cny"]).round(2)
+    paid["reporting_amount"] = (paid["amount"] * paid["rate_to_cny"]).round(2)
 
-    purchase_days = paid.groupby(["customer", "order_date"], as_index=False)["amount_cny"].sum()
+    purchase_days = paid.groupby(["customer", "order_date"], as_index=False)[
+        "reporting_amount"
+    ].sum()
     firsts = purchase_days.groupby("customer").agg(
         first_order_date=("order_date", "min"),
         last_order_date=("order_date", "max"),
@@ -600,22 +602,22 @@ def rfm_mart(orders: pd.DataFrame, as_of_day: int, universe: pd.Index) -> pd.Dat
     first_day = firsts["first_order_date"].reindex(purchase_days["customer"]).to_numpy()
     repeats = (
         purchase_days[purchase_days["order_date"].to_numpy() > first_day]
-        .groupby("customer")["amount_cny"]
+        .groupby("customer")["reporting_amount"]
         .mean()
     )
     windowed = (
         paid[paid["order_date"] > as_of_day - RFM_WINDOW_DAYS]
-        .groupby("customer")["amount_cny"]
-        .agg(frequency_orders="size", monetary_cny="sum")
+        .groupby("customer")["reporting_amount"]
+        .agg(frequency_orders="size", monetary="sum")
     )
 
     rfm = firsts.join(windowed).join(repeats.rename("lifetimes_monetary_value"))
     rfm["recency_days"] = as_of_day - rfm["last_order_date"]
     rfm["frequency_orders"] = rfm["frequency_orders"].fillna(0).astype("int64")
-    rfm["monetary_cny"] = rfm["monetary_cny"].fillna(0.0)
+    rfm["monetary"] = rfm["monetary"].fillna(0.0)
     rfm["r_score"] = quintile(rfm["recency_days"], ascending=False)
     rfm["f_score"] = quintile(rfm["frequency_orders"])
-    rfm["m_score"] = quintile(rfm["monetary_cny"])
+    rfm["m_score"] = quintile(rfm["monetary"])
     rfm["rfm_code"] = rfm["r_score"] * 100 + rfm["f_score"] * 10 + rfm["m_score"]
     rfm["lifetimes_frequency"] = rfm["purchase_days"] - 1
     rfm["lifetimes_recency"] = rfm["last_order_date"] - rfm["first_order_date"]
@@ -634,7 +636,7 @@ def rfm_mart(orders: pd.DataFrame, as_of_day: int, universe: pd.Index) -> pd.Dat
             "last_order_date",
             "recency_days",
             "frequency_orders",
-            "monetary_cny",
+            "monetary",
             "r_score",
             "f_score",
             "m_score",
@@ -754,7 +756,7 @@ def cadence_mart(
     )
     rfm = rfm.set_index("customer")
     cadence["rfm_segment"] = rfm["rfm_segment"].reindex(keys).fillna("No Purchases").to_numpy()
-    cadence["monetary_cny"] = rfm["monetary_cny"].reindex(keys).to_numpy()
+    cadence["monetary"] = rfm["monetary"].reindex(keys).to_numpy()
     cadence["m_score"] = rfm["m_score"].reindex(keys).astype("Int64").array
     cadence = cadence.join(windowed).join(gaps).join(last_channel.rename("last_touch_channel"))
     for column in counts:
@@ -828,7 +830,7 @@ def cadence_mart(
             "owner_rep_id",
             "rfm_segment",
             "tier",
-            "monetary_cny",
+            "monetary",
             "m_score",
             *windows,
             "median_gap_days",

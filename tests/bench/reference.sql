@@ -459,7 +459,9 @@ left join clustered
     || coalesce(orders.buyer_phone_e164, '');
 
 create or replace table weights as
-select * from read_csv('@SEEDS@/interaction_weights.csv', header = true);
+select * from read_csv(
+    '@SEEDS@/interaction_weights.csv', header = true, types = {'weight': 'decimal(4, 2)'}
+);
 
 create or replace table fct_interactions as
 with messages as (
@@ -559,10 +561,13 @@ select
     local_date(resolved_orders.ordered_at) as order_date,
     resolved_orders.amount,
     resolved_orders.currency,
-    cast(resolved_orders.amount * rates.rate_to_cny as decimal(18, 2)) as amount_cny,
+    -- in CNY, the default reporting currency: an exact decimal product, rounded once
+    cast(resolved_orders.amount * rates.rate_to_cny as decimal(18, 2)) as reporting_amount,
     resolved_orders.sales_channel
 from resolved_orders
-inner join read_csv('@SEEDS@/currency_rates.csv', header = true) as rates using (currency)
+inner join read_csv(
+    '@SEEDS@/currency_rates.csv', header = true, types = {'rate_to_cny': 'decimal(18, 6)'}
+) as rates using (currency)
 where resolved_orders.order_status = 'paid';
 
 -- stage: customers
@@ -682,7 +687,7 @@ with paid as (
 ),
 
 purchase_days as (
-    select customer_key, order_date, sum(amount_cny) as revenue_cny
+    select customer_key, order_date, sum(reporting_amount) as revenue
     from paid
     group by all
 ),
@@ -698,7 +703,7 @@ per_customer as (
 ),
 
 repeats as (
-    select purchase_days.customer_key, avg(purchase_days.revenue_cny) as mean_repeat_revenue
+    select purchase_days.customer_key, avg(purchase_days.revenue) as mean_repeat_revenue
     from purchase_days
     inner join per_customer using (customer_key)
     where purchase_days.order_date > per_customer.first_order_date
@@ -706,7 +711,7 @@ repeats as (
 ),
 
 trailing_year as (
-    select customer_key, count(*) as frequency_orders, sum(amount_cny) as monetary_cny
+    select customer_key, count(*) as frequency_orders, sum(reporting_amount) as monetary
     from paid
     where order_date > getvariable('as_of_date') - interval 365 day
     group by customer_key
@@ -719,7 +724,7 @@ measured as (
         per_customer.last_order_date,
         date_diff('day', per_customer.last_order_date, getvariable('as_of_date')) as recency_days,
         coalesce(trailing_year.frequency_orders, 0) as frequency_orders,
-        coalesce(trailing_year.monetary_cny, 0) as monetary_cny,
+        coalesce(trailing_year.monetary, 0) as monetary,
         per_customer.lifetimes_frequency,
         date_diff('day', per_customer.first_order_date, per_customer.last_order_date)
             as lifetimes_recency,
@@ -738,7 +743,7 @@ scored as (
             as integer) as r_score,
         cast(1 + floor(5.0 * (rank() over (order by frequency_orders) - 1) / count(*) over ())
             as integer) as f_score,
-        cast(1 + floor(5.0 * (rank() over (order by monetary_cny) - 1) / count(*) over ())
+        cast(1 + floor(5.0 * (rank() over (order by monetary) - 1) / count(*) over ())
             as integer) as m_score
     from measured
 )
@@ -750,7 +755,7 @@ select
     scored.last_order_date,
     scored.recency_days,
     scored.frequency_orders,
-    scored.monetary_cny,
+    scored.monetary,
     scored.r_score,
     scored.f_score,
     scored.m_score,
@@ -857,7 +862,7 @@ measured as (
         dim_customer.customer_name,
         dim_customer.owner_rep_id,
         coalesce(rfm.rfm_segment, 'No Purchases') as rfm_segment,
-        rfm.monetary_cny,
+        rfm.monetary,
         rfm.m_score,
         coalesce(windowed.touches_7d, 0) as touches_7d,
         coalesce(windowed.weighted_touches_7d, 0) as weighted_touches_7d,
@@ -928,7 +933,7 @@ select
     owner_rep_id,
     rfm_segment,
     tier,
-    monetary_cny,
+    monetary,
     m_score,
     touches_7d, weighted_touches_7d, customer_initiated_7d,
     touches_30d, weighted_touches_30d, customer_initiated_30d,
@@ -981,7 +986,7 @@ select
     tier,
     rfm_segment,
     cadence_status,
-    monetary_cny,
+    monetary,
     value_weight,
     days_since_last_touch,
     expected_gap_days,
@@ -1025,7 +1030,7 @@ order_months as (
         customer_key,
         date_trunc('month', order_date) as month_start,
         count(*) as orders,
-        sum(amount_cny) as revenue_cny
+        sum(reporting_amount) as revenue
     from fct_orders
     group by all
 )
@@ -1044,7 +1049,7 @@ select
     coalesce(responses, 0) as responses,
     coalesce(customer_initiated, 0) as customer_initiated,
     coalesce(orders, 0) as orders,
-    coalesce(revenue_cny, 0) as revenue_cny
+    coalesce(revenue, 0) as revenue
 from interaction_months
 full outer join order_months using (customer_key, month_start);
 

@@ -9,7 +9,7 @@ with monthly as (
         sum(responses) as responses,
         sum(customer_initiated) as customer_initiated,
         sum(orders) as orders,
-        sum(revenue_cny) as revenue_cny
+        sum(revenue) as revenue
     from {{ ref('mart_customer_monthly') }}
 ),
 
@@ -24,7 +24,7 @@ interactions as (
 orders as (
     select
         count(*) as orders,
-        coalesce(sum(amount_cny), 0) as revenue_cny
+        coalesce(sum(reporting_amount), 0) as revenue
     from {{ ref('fct_orders') }}
 )
 
@@ -37,8 +37,8 @@ select
     interactions.customer_initiated as fact_customer_initiated,
     monthly.orders as mart_orders,
     orders.orders as fact_orders,
-    monthly.revenue_cny as mart_revenue_cny,
-    orders.revenue_cny as fact_revenue_cny
+    monthly.revenue as mart_revenue,
+    orders.revenue as fact_revenue
 from monthly
 cross join interactions
 cross join orders
@@ -47,4 +47,4 @@ where
     or monthly.responses <> interactions.responses
     or monthly.customer_initiated <> interactions.customer_initiated
     or monthly.orders <> orders.orders
-    or monthly.revenue_cny <> orders.revenue_cny
+    or monthly.revenue <> orders.revenue

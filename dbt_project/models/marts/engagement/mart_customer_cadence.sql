@@ -90,8 +90,10 @@ windowed as (
         {%- for days in windows %}
             count(case when is_touch and days_ago < {{ days }} then 1 end)
                 as touches_{{ days }}d,
-            coalesce(sum(case when is_touch and days_ago < {{ days }} then weight end), 0)
-                as weighted_touches_{{ days }}d,
+            cast(
+                coalesce(sum(case when is_touch and days_ago < {{ days }} then weight end), 0)
+                as {{ exact_decimal_type() }}
+            ) as weighted_touches_{{ days }}d,
             count(case when is_customer_initiated and days_ago < {{ days }} then 1 end)
                 as customer_initiated_{{ days }}d,
         {%- endfor %}
@@ -181,7 +183,7 @@ measured as (
         customers.customer_name,
         customers.owner_rep_id,
         coalesce(rfm.rfm_segment, 'No Purchases') as rfm_segment,
-        rfm.monetary_cny,
+        rfm.monetary,
         rfm.m_score,
         lifetime_value.p_alive,
         lifetime_value.clv_decile,
@@ -249,7 +251,7 @@ select
     owner_rep_id,
     rfm_segment,
     tier,
-    monetary_cny,
+    monetary,
     m_score,
     p_alive,
     clv_decile,

@@ -1,7 +1,8 @@
 -- RFM value per customer as of a date (grain: customer_key; customers with at least one paid
 -- order on or before the as-of date). Recency in days since the last order; frequency and
--- monetary (CNY) over the trailing var rfm_window_days (default 365). Scores 1-5 by quintile,
--- ties sharing a score; rfm_segment from the editable rfm_segments seed (all 125 codes).
+-- monetary (revenue in var reporting_currency) over the trailing var rfm_window_days (default
+-- 365). Scores 1-5 by quintile, ties sharing a score; rfm_segment from the editable rfm_segments
+-- seed (all 125 codes).
 -- Also the buy-till-you-die summary exactly as the lifetimes library computes it with daily
 -- periods (summary_data_from_transaction_data, freq='D'): frequency = repeat purchase days,
 -- recency = days from first to last purchase day, T = days from first purchase day to the as-of
@@ -25,7 +26,7 @@ purchase_days as (
     select
         customer_key,
         order_date,
-        sum(amount_cny) as revenue_cny
+        sum(reporting_amount) as revenue
     from orders
     group by customer_key, order_date
 ),
@@ -43,7 +44,7 @@ first_purchase_days as (
 repeat_purchases as (
     select
         purchase_days.customer_key,
-        avg(purchase_days.revenue_cny) as mean_repeat_revenue_cny
+        cast(avg(purchase_days.revenue) as {{ exact_decimal_type() }}) as mean_repeat_revenue
     from purchase_days
     inner join first_purchase_days
         on purchase_days.customer_key = first_purchase_days.customer_key
@@ -55,7 +56,7 @@ windowed as (
     select
         customer_key,
         count(*) as frequency_orders,
-        sum(amount_cny) as monetary_cny
+        cast(sum(reporting_amount) as {{ exact_decimal_type() }}) as monetary
     from orders
     where order_date > {{ dbt.dateadd('day', -window_days, as_of_date()) }}
     group by customer_key
@@ -69,13 +70,13 @@ measured as (
         {{ dbt.datediff('firsts.last_order_date', 'as_of.as_of_date', 'day') }}
             as recency_days,
         coalesce(windowed.frequency_orders, 0) as frequency_orders,
-        coalesce(windowed.monetary_cny, 0) as monetary_cny,
+        coalesce(windowed.monetary, 0) as monetary,
         firsts.purchase_days - 1 as lifetimes_frequency,
         {{ dbt.datediff('firsts.first_order_date', 'firsts.last_order_date', 'day') }}
             as lifetimes_recency,
         {{ dbt.datediff('firsts.first_order_date', 'as_of.as_of_date', 'day') }}
             as lifetimes_t,
-        coalesce(repeats.mean_repeat_revenue_cny, 0) as lifetimes_monetary_value
+        coalesce(repeats.mean_repeat_revenue, 0) as lifetimes_monetary_value
     from first_purchase_days as firsts
     cross join as_of
     left join windowed on firsts.customer_key = windowed.customer_key
@@ -87,7 +88,7 @@ scored as (
         *,
         cast({{ quintile_score('recency_days desc') }} as integer) as r_score,
         cast({{ quintile_score('frequency_orders') }} as integer) as f_score,
-        cast({{ quintile_score('monetary_cny') }} as integer) as m_score
+        cast({{ quintile_score('monetary') }} as integer) as m_score
     from measured
 )
 
@@ -98,7 +99,7 @@ select
     scored.last_order_date,
     scored.recency_days,
     scored.frequency_orders,
-    scored.monetary_cny,
+    scored.monetary,
     scored.r_score,
     scored.f_score,
     scored.m_score,

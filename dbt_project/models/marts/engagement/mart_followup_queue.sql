@@ -27,7 +27,10 @@ valued as (
     select
         prioritised.*,
         lifetime_value.clv_12m,
-        coalesce(lifetime_value.clv_12m * (1 - prioritised.p_alive), 0) as value_at_risk
+        cast(
+            coalesce(lifetime_value.clv_12m * (1 - prioritised.p_alive), 0)
+            as {{ exact_decimal_type() }}
+        ) as value_at_risk
     from prioritised
     left join lifetime_value on prioritised.customer_key = lifetime_value.customer_key
 )
@@ -48,7 +51,7 @@ select
     tier,
     rfm_segment,
     cadence_status,
-    monetary_cny,
+    monetary,
     value_weight,
     days_since_last_touch,
     expected_gap_days,

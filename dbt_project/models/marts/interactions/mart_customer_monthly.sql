@@ -1,7 +1,7 @@
 -- The time series BI tools chart (grain: customer_key, local month; months with any
 -- interaction or order). Touches per channel, weighted touches, responses, customer-initiated
--- interactions, paid orders and revenue (CNY). The unresolved bucket is included, so totals
--- reconcile with fct_interactions and fct_orders.
+-- interactions, paid orders and revenue (in var reporting_currency). The unresolved bucket is
+-- included, so totals reconcile with fct_interactions and fct_orders.
 {%- set channels = var('touch_channels', ['phone', 'visit', 'meeting', 'wechat', 'sms', 'email']) %}
 
 with interactions as (
@@ -20,7 +20,7 @@ orders as (
     select
         customer_key,
         {{ dbt.date_trunc('month', 'order_date') }} as month_start,
-        amount_cny
+        reporting_amount
     from {{ ref('fct_orders') }}
 ),
 
@@ -33,7 +33,8 @@ interaction_months as (
             count(case when is_touch and channel = '{{ channel }}' then 1 end)
                 as touches_{{ channel }},
         {%- endfor %}
-        coalesce(sum(case when is_touch then weight end), 0) as weighted_touches,
+        cast(coalesce(sum(case when is_touch then weight end), 0) as {{ exact_decimal_type() }})
+            as weighted_touches,
         count(case when is_response then 1 end) as responses,
         count(case when is_customer_initiated then 1 end) as customer_initiated
     from interactions
@@ -45,7 +46,7 @@ order_months as (
         customer_key,
         month_start,
         count(*) as orders,
-        sum(amount_cny) as revenue_cny
+        cast(sum(reporting_amount) as {{ exact_decimal_type() }}) as revenue
     from orders
     group by customer_key, month_start
 ),
@@ -74,7 +75,7 @@ select
     coalesce(interaction_months.responses, 0) as responses,
     coalesce(interaction_months.customer_initiated, 0) as customer_initiated,
     coalesce(order_months.orders, 0) as orders,
-    coalesce(order_months.revenue_cny, 0) as revenue_cny
+    coalesce(order_months.revenue, 0) as revenue
 from months
 left join interaction_months
     on
