@@ -47,6 +47,8 @@ def test_generator_decliners_are_flagged_far_more_often_than_others(pipeline, tm
         "build",
         "--select",
         "mart_customer_rfm",
+        "mart_clv_model_fit",
+        "mart_customer_lifetime_value",
         "mart_customer_cadence",
         "--vars",
         f"{{as_of_date: '{IN_DECLINE_AS_OF}'}}",
