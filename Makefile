@@ -42,13 +42,13 @@ generate: setup  ## generate the sample landing tree (PROFILE=small|large, SEED=
 	rm -rf $(SAMPLE_DIR)
 	$(PY) -m sources.generator --profile $(PROFILE) --seed $(SEED) --out $(SAMPLE_DIR)
 
-run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME
-	$(PY) -m orchestration.cli run
+run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME (VERBOSE=1: dbt's output, every check)
+	$(PY) -m orchestration.cli run $(if $(VERBOSE),--verbose)
 
 demo: generate run docs  ## set up, generate the sample, materialise everything, print the summary
 
 backfill: manifest  ## re-run landed days FROM..TO in one run, then publish (FROM=YYYY-MM-DD TO=YYYY-MM-DD)
-	$(PY) -m orchestration.cli backfill --from $(FROM) --to $(TO)
+	$(PY) -m orchestration.cli backfill --from $(FROM) --to $(TO) $(if $(VERBOSE),--verbose)
 
 docs: manifest  ## dbt docs of the warehouse at $$CADENCE_HOME/reports/dbt_docs (Data Docs come with every run)
 	cd dbt_project && $(DBT) docs generate --profiles-dir . --quiet \

@@ -17,6 +17,7 @@ import pandas as pd
 
 from expectations.config import EntityRules, VolumeRules
 from sources.contract import Column, Entity, entities
+from sources.extract import REFUSED_STATUSES
 from sources.sql import quote_identifier, quote_literal
 
 CHUNK_ROWS = 2_000_000
@@ -238,13 +239,16 @@ def partition_frame(
     con: duckdb.DuckDBPyConnection, entity: Entity, volume: VolumeRules, days: list[dt.date]
 ) -> pd.DataFrame:
     """One row per day from the entity's first landed day to the last day any source was loaded:
-    whether it landed, its data rows, and (for the run's days) its ratio to the median of the
-    same weekday over the previous weeks."""
+    whether it landed, its data rows, the files refused (and why), and (for the run's days) its
+    ratio to the median of the same weekday over the previous weeks."""
     _days_table(con, days)
+    refused = "status IN (" + ", ".join(quote_literal(s) for s in REFUSED_STATUSES) + ")"
     return con.execute(
         f"""WITH logged AS (
             SELECT _dt, bool_or(status <> 'missing_partition') AS landed,
-                sum(data_rows) AS data_rows
+                sum(data_rows) AS data_rows,
+                count(*) FILTER ({refused}) AS refused_files,
+                string_agg(message, ' | ' ORDER BY source_file) FILTER ({refused}) AS refusals
             FROM raw.load_log WHERE entity = $entity GROUP BY _dt
         ),
         span AS (
@@ -258,7 +262,8 @@ def partition_frame(
         ),
         daily AS (
             SELECT _dt, coalesce(landed, FALSE) AS landed,
-                CASE WHEN landed THEN data_rows END AS data_rows
+                CASE WHEN landed THEN data_rows END AS data_rows,
+                coalesce(refused_files, 0) AS refused_files, refusals
             FROM calendar LEFT JOIN logged USING (_dt)
         ),
         judged AS (
@@ -271,7 +276,7 @@ def partition_frame(
                 ROWS BETWEEN {int(volume.trailing_weeks)} PRECEDING AND 1 PRECEDING
             )
         )
-        SELECT _dt, landed, data_rows, trailing_median,
+        SELECT _dt, landed, data_rows, trailing_median, refused_files, refusals,
             CASE WHEN {_expected_day(entity.expected_cadence)} THEN landed END
                 AS landed_when_expected,
             CASE WHEN _dt IN (SELECT day FROM run_days) AND landed

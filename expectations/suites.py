@@ -19,6 +19,8 @@ BLOCKING = {
     "their allowed sets and ranges, no key with conflicting copies in a delivery, no time after "
     "its delivery day",
     "gaps": "a daily source delivered every day (a header-only file counts as a quiet day)",
+    "files": "every landed file could be read: none empty, undecodable, of another format, "
+    "with a header lacking a required column, refused by the parser, or outside the landing tree",
 }
 WARNING = {
     "duplicates": "exact copies within a delivery and re-deliveries of rows loaded before "
@@ -163,6 +165,15 @@ def partition_rules(entity: Entity, volume: VolumeRules) -> list[Rule]:
                 {"column": "landed_when_expected", "value_set": [True]},
             )
         )
+    found.append(
+        Rule(
+            "files",
+            "files:all_read",
+            "no landed file was refused (raw.load_log says which and why)",
+            "ExpectColumnValuesToBeInSet",
+            {"column": "refused_files", "value_set": [0]},
+        )
+    )
     found.append(
         Rule(
             "volume",

@@ -191,7 +191,7 @@ def validate_entity(
             outcome.dates = {
                 pd.Timestamp(frame.loc[i, "_dt"]).date() for i in result["unexpected_index_list"]
             }
-            outcome.samples = [_day_sample(frame, i) for i in result["unexpected_index_list"]]
+            outcome.samples = [_day_sample(frame, i, rule) for i in result["unexpected_index_list"]]
     _acknowledge(outcomes.values(), config)
 
     by_check: dict[str, list[RuleOutcome]] = {}
@@ -202,9 +202,11 @@ def validate_entity(
     return checks
 
 
-def _day_sample(frame: pd.DataFrame, index) -> str:
+def _day_sample(frame: pd.DataFrame, index, rule: Rule) -> str:
     row = frame.loc[index]
     day = pd.Timestamp(row["_dt"]).date().isoformat()
+    if rule.check == "files":
+        return f"{day}: {row['refusals']}"
     if not row["landed"]:
         return f"{day}: no partition"
     return f"{day}: {row['data_rows']:.0f} rows vs median {row['trailing_median']:.0f}"

@@ -7,6 +7,8 @@ CADENCE_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit for extraction and dbt (defau
 CADENCE_ACKNOWLEDGEMENTS  a YAML file of acknowledged known problems, added to those in
                      expectations/quality.yml (default: none; `make demo` names the sample's)
 CADENCE_KEEP_VERSIONS  published versions kept for rollback (default: 3)
+CADENCE_RUN_WAIT     seconds a run waits for another in progress on the same home before it gives
+                     up (default: 3600; 0: give up at once); see orchestration/run_lock.py
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+
+from orchestration.run_lock import run_lock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = REPO_ROOT / ".cadence"
@@ -60,6 +64,15 @@ class Warehouse(dg.ConfigurableResource):
     @property
     def spill_dir(self) -> Path:
         return self.scratch_dir / "duckdb_spill"
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Warehouse]:
+        """A run holds its home's run lock from before its first step until its last, whoever
+        launched it: one run at a time writes the warehouse and publishes."""
+        say = context.log.info if context.log else print
+        run_id = context.run.run_id if context.run else "outside a run"
+        with run_lock(self.home_dir, f"Dagster run {run_id}", say=say):
+            yield self
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:

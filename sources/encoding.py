@@ -1,4 +1,5 @@
-"""Text encoding of landed CSV and JSONL files: detect, and re-encode to UTF-8 for DuckDB."""
+"""Text of landed CSV and JSONL files: detect the encoding, and hand DuckDB UTF-8 with one kind of
+line ending."""
 
 from __future__ import annotations
 
@@ -25,14 +26,26 @@ def detect_encoding(data: bytes, fallbacks: tuple[str, ...]) -> str:
     raise UnknownEncodingError(f"not decodable as any of: {tried}")
 
 
-def as_utf8_file(path: Path, fallbacks: tuple[str, ...], scratch: Path) -> tuple[Path, str]:
-    """The file itself when it is UTF-8, else a UTF-8 copy in `scratch`; and the encoding found."""
+def has_mixed_line_endings(data: bytes) -> bool:
+    """Both `\\r\\n` and a bare `\\n` end lines: rows appended to a Windows export. DuckDB's strict
+    CSV parser refuses the whole file. (`\\r` and `\\n` are never part of a multi-byte UTF-8 or
+    GB18030 character, so the bytes tell.)"""
+    return b"\r\n" in data and data.count(b"\n") != data.count(b"\r\n")
+
+
+def as_parseable_text(path: Path, fallbacks: tuple[str, ...], scratch: Path) -> tuple[Path, str]:
+    """The file itself when it is UTF-8 with one kind of line ending; else a UTF-8 copy in
+    `scratch` with `\\n` line endings (also inside quoted values). And the encoding found."""
     data = path.read_bytes()
     encoding = detect_encoding(data, fallbacks)
-    if encoding in ("utf-8", "utf-8-sig"):
+    mixed = has_mixed_line_endings(data)
+    if encoding in ("utf-8", "utf-8-sig") and not mixed:
         return path, encoding
+    text = data.decode(encoding)
+    if mixed:
+        text = text.replace("\r\n", "\n")
     scratch.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
     copy = scratch / f"{digest}_{path.name}"
-    copy.write_text(data.decode(encoding), encoding="utf-8")
+    copy.write_text(text, encoding="utf-8")
     return copy, encoding

@@ -2,22 +2,26 @@
 
 For every file: rows that meet the contract go to `raw.<source>__<entity>`, the others to
 `raw.rejects` with file, line, column, raw value and reason; the file itself is logged in
-`raw.load_log`. Conservation holds per file: data rows = loaded rows + rejected rows.
+`raw.load_log`. Conservation holds per file: data rows = loaded rows + rejected rows. A file that
+cannot be loaded at all is logged with its reason and loads no row; whatever it holds, the other
+files and days still load.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
 from sources.contract import Entity
 from sources.encoding import UnknownEncodingError
-from sources.landing import file_format, partition_dir, partition_files
-from sources.readers import READERS, FileRead, create_landed_text
+from sources.landing import LandedFile, file_format, inside, partition_dir, partition_entries
+from sources.readers import READERS, RefusedFileError, create_landed_text
 from sources.sql import quote_identifier, quote_literal
 from sources.validate import SQL_TYPES, validated_select
 
@@ -32,6 +36,17 @@ REJECTS_DDL = """CREATE TABLE IF NOT EXISTS raw.rejects (
     entity VARCHAR, _dt DATE, source_file VARCHAR, line_number BIGINT, column_name VARCHAR,
     raw_value VARCHAR, reason VARCHAR, raw_record VARCHAR, _loaded_at TIMESTAMP,
     landed_record VARCHAR)"""
+# Files that were not loaded, by why: each blocks publishing (expectations/, check `files`) until
+# it is fixed and its day re-run, or acknowledged.
+REFUSED_STATUSES = (
+    "empty",  # a CSV without even a header
+    "unknown_encoding",
+    "unsupported_format",
+    "bad_header",  # a required column missing, or a contract column named twice
+    "unreadable",  # the parser gave up on it, or it is not a regular file
+    "outside_landing",  # it resolves outside the landing tree: never read
+)
+MESSAGE_CHARS = 500
 LOAD_LOG_DDL = """CREATE TABLE IF NOT EXISTS raw.load_log (
     entity VARCHAR, _dt DATE, source_file VARCHAR, file_format VARCHAR, encoding VARCHAR,
     mapping VARCHAR, status VARCHAR, data_rows BIGINT, loaded_rows BIGINT,
@@ -78,7 +93,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
             )
 
 
-def _log(con, entity: Entity, day: str, path: Path, fmt, read: FileRead | None, status, message):
+def _log(con, entity: Entity, day: str, path: Path, fmt, status, message=None, **read):
+    """One row of load_log_batch; `read` holds what was learnt of the file (FileRead's fields)."""
     con.execute(
         "INSERT INTO load_log_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
         [
@@ -86,64 +102,73 @@ def _log(con, entity: Entity, day: str, path: Path, fmt, read: FileRead | None, 
             day,
             str(path),
             fmt,
-            read.encoding if read else None,
-            read.mapping if read else None,
+            read.get("encoding"),
+            read.get("mapping"),
             status,
-            read.data_rows if read else None,
+            read.get("data_rows"),
             message,
         ],
     )
 
 
+def _one_line(error: Exception) -> str:
+    """An error's first line: DuckDB's messages go on with pages of parser options."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[0] if lines else type(error).__name__)[:MESSAGE_CHARS]
+
+
+def _read_file(con, entity: Entity, landing: Path, path: Path, day: str, scratch: Path) -> bool:
+    """Load one entry of a partition folder, or log why it was refused; never raises for what
+    the file holds. False for a folder, which is not data."""
+    fmt = file_format(path)
+    target = inside(landing, path)
+    if target is None:
+        message = f"{path}: resolves to {os.path.realpath(path)}, outside the landing tree"
+        _log(con, entity, day, path, fmt, "outside_landing", f"{message}; not read")
+        return True
+    if target.is_dir():
+        return False
+    if not target.is_file():
+        reason = "not a regular file (a broken link, a pipe or a device)"
+        _log(con, entity, day, path, fmt, "unreadable", f"{path}: {reason}")
+        return True
+    if fmt not in entity.formats:
+        accepted = ", ".join(entity.formats)
+        message = f"{path}: {entity.qualified_name} accepts {accepted}"
+        _log(con, entity, day, path, fmt, "unsupported_format", message)
+        return True
+    try:
+        read = READERS[fmt](con, entity, LandedFile(path, target), day, scratch)
+    except RefusedFileError as refusal:
+        status, data_rows, message = refusal.status, refusal.data_rows, str(refusal)
+    except UnknownEncodingError as error:
+        status, data_rows, message = "unknown_encoding", None, str(error)
+    except (duckdb.Error, OSError, csv.Error, UnicodeError) as error:
+        status, data_rows, message = "unreadable", None, _one_line(error)
+    else:
+        _log(con, entity, day, path, fmt, **asdict(read))
+        return True
+    # A reader that failed halfway may have landed some of the file's rows: none of them count.
+    con.execute("DELETE FROM landed_text WHERE source_file = ?", [str(path)])
+    _log(con, entity, day, path, fmt, status, f"{path}: {message}", data_rows=data_rows)
+    return True
+
+
 def _read_partition(con, entity: Entity, landing: Path, day: dt.date, scratch: Path) -> None:
     folder = partition_dir(landing, entity, day)
     iso = day.isoformat()
+    if inside(landing, folder) is None:
+        message = f"{folder}: resolves to {os.path.realpath(folder)}, outside the landing tree"
+        _log(con, entity, iso, folder, None, "outside_landing", f"{message}; not read")
+        return
     if not folder.is_dir():
-        _log(
-            con,
-            entity,
-            iso,
-            folder,
-            None,
-            None,
-            "missing_partition",
-            f"no folder {folder} for {entity.qualified_name} on {iso}",
-        )
+        message = f"no folder {folder} for {entity.qualified_name} on {iso}"
+        _log(con, entity, iso, folder, None, "missing_partition", message)
         return
-    files = partition_files(folder)
-    if not files:
-        _log(
-            con,
-            entity,
-            iso,
-            folder,
-            None,
-            None,
-            "missing_partition",
-            f"folder {folder} holds no data file",
-        )
-        return
-    for path in files:
-        fmt = file_format(path)
-        if fmt not in entity.formats:
-            _log(
-                con,
-                entity,
-                iso,
-                path,
-                fmt,
-                None,
-                "unsupported_format",
-                f"{path}: {entity.qualified_name} accepts {', '.join(entity.formats)}",
-            )
-            continue
-        try:
-            read = READERS[fmt](con, entity, path, iso, scratch)
-        except UnknownEncodingError as error:
-            _log(con, entity, iso, path, fmt, None, "unknown_encoding", f"{path}: {error}")
-            continue
-        message = f"{path}: empty file (not even a header)" if read.status == "empty" else None
-        _log(con, entity, iso, path, fmt, read, read.status, message)
+    files = [_read_file(con, entity, landing, p, iso, scratch) for p in partition_entries(folder)]
+    if not any(files):
+        message = f"folder {folder} holds no data file"
+        _log(con, entity, iso, folder, None, "missing_partition", message)
 
 
 def load_partitions(
@@ -152,8 +177,10 @@ def load_partitions(
     landing: Path,
     days: Iterable[dt.date],
     scratch: Path,
+    on_day_read: Callable[[dt.date], None] = lambda day: None,
 ) -> LoadSummary:
-    """Replace the given days of `entity` in the raw schema with what landed for them."""
+    """Replace the given days of `entity` in the raw schema with what landed for them;
+    `on_day_read` follows the reading, day by day."""
     days = sorted(set(days))
     ensure_tables(con, entity)
     create_landed_text(con, entity)
@@ -163,6 +190,7 @@ def load_partitions(
     )
     for day in days:
         _read_partition(con, entity, landing, day, scratch)
+        on_day_read(day)
     con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {validated_select(entity)}")
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     day_list = ", ".join(f"DATE {quote_literal(d.isoformat())}" for d in days) or "NULL"

@@ -7,16 +7,16 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.cli.runner import run_everything
 from orchestration.project import DBT_PROJECT_DIR
 from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
-from orchestration.runner import run_everything
 from sources.generator.cli import main as generate
 
 # Each test names the acknowledgements it runs with; none leak in from the caller's environment.
@@ -34,7 +34,7 @@ class Pipeline:
     truth: Path
     manifest: dict
     instance: dg.DagsterInstance
-    first_run: dg.ExecuteInProcessResult
+    first_run: dg.ExecuteInProcessResult  # the run that made this home what it is
 
     @property
     def warehouse(self) -> Path:
@@ -44,6 +44,8 @@ class Pipeline:
         return duckdb.connect(str(self.warehouse), read_only=True)
 
     def run(self) -> dg.ExecuteInProcessResult:
+        """Run again on this home: never on the session's `pipeline`, which other tests read
+        (run on a copy, see the `rerun` fixture)."""
         return materialize(self.instance, self.home, self.landing, self.acknowledgements)
 
     @property
@@ -127,3 +129,19 @@ def pipeline(sample, tmp_path_factory) -> Pipeline:
     result = materialize(instance, home, sample / "landing", sample / "acknowledgements.yml")
     manifest = json.loads((sample / "truth" / "manifest.json").read_text())
     return Pipeline(home, sample / "landing", sample / "truth", manifest, instance, result)
+
+
+@pytest.fixture(scope="session")
+def rerun(pipeline, tmp_path_factory) -> Pipeline:
+    """A copy of the pipeline's home, run a second time over the same landing (incrementally):
+    for the tests of a second run, so that the shared `pipeline` stays as its run left it."""
+    home = tmp_path_factory.mktemp("rerun") / "home"
+    shutil.copytree(pipeline.home, home, symlinks=True)
+    copy = replace(pipeline, home=home, instance=dg.DagsterInstance.ephemeral())
+    shared_home = os.environ.get("CADENCE_HOME")
+    try:
+        return replace(copy, first_run=copy.run())
+    finally:  # materialize pointed it at the copy
+        os.environ.pop("CADENCE_HOME", None)
+        if shared_home is not None:
+            os.environ["CADENCE_HOME"] = shared_home

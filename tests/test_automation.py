@@ -8,9 +8,9 @@ import json
 import dagster as dg
 
 from orchestration.automation import daily_schedule, landing_sensor
+from orchestration.cli.runner import UnknownDayError, run_everything
 from orchestration.partitions import landing_days
 from orchestration.resources import LandingZone
-from orchestration.runner import UnknownDayError, run_everything
 from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
 
 RANGE_START = "dagster/asset_partition_range_start"

@@ -84,6 +84,37 @@ def test_a_day_far_below_its_weekdays_median_is_flagged():
     assert frame.loc[result["unexpected_index_list"][0], "data_rows"] == 5
 
 
+def test_a_day_with_a_refused_file_fails_the_files_rule_naming_the_file():
+    from expectations.suites import BLOCKING, partition_rules
+    from expectations.validation import GxSession
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute(LOAD_LOG_DDL)
+    days = [dt.date(2026, 6, 1), dt.date(2026, 6, 2)]
+    logged = [
+        (days[0], "a.jsonl", "loaded", None),
+        (days[1], "b.jsonl", "loaded", None),
+        (days[1], "c.jsonl", "unreadable", "c.jsonl: the parser gave up"),
+        (days[1], "d.jsonl", "outside_landing", "d.jsonl: resolves outside the landing tree"),
+    ]
+    for day, path, status, message in logged:
+        con.execute(
+            "INSERT INTO raw.load_log (entity, _dt, source_file, status, data_rows, message) "
+            "VALUES (?, ?, ?, ?, 10, ?)",
+            [EVENTS.qualified_name, day, path, status, message],
+        )
+    volume = load_quality_config().volume
+    frame = partition_frame(con, EVENTS, volume, days)
+    rules = [r for r in partition_rules(EVENTS, volume) if r.check == "files"]
+    ((_, result),) = GxSession(None).validate("events.partitions", rules, frame, True)
+    assert "files" in BLOCKING
+    assert result["unexpected_index_list"] == [1]
+    assert frame.loc[1, "refusals"] == (
+        "c.jsonl: the parser gave up | d.jsonl: resolves outside the landing tree"
+    )
+
+
 @pytest.mark.parametrize("run_days", [[2], [1, 2]], ids=["new day only", "every day"])
 def test_a_row_delivered_again_unchanged_is_found_whether_or_not_the_run_reloads_history(run_days):
     from expectations.frames import prepare_row_frames

@@ -10,7 +10,6 @@ import pytest
 
 from sources.contract import entities
 from sources.extract import load_partitions
-from sources.readers import ExtractionError
 from tests.landing_files import (
     ACTIVITY_HEADER,
     CUSTOMER_HEADER,
@@ -198,14 +197,23 @@ def test_gbk_and_bom_files_are_decoded(con, tmp_path):
     ]
 
 
-def test_missing_required_header_column_fails_naming_file_and_column(con, tmp_path):
+def test_a_header_without_a_required_column_refuses_its_file_alone(con, tmp_path):
     landing = tmp_path / "landing"
+    folder = partition(landing, "crm/activities", DAY)
     header = [c for c in ACTIVITY_HEADER if c != "occurred_at"]
-    path = write_csv(partition(landing, "crm/activities", DAY), "a.csv", header, [])
-    with pytest.raises(
-        ExtractionError, match=rf"{path}: header lacks required column 'occurred_at'"
-    ):
-        load(con, ACTIVITIES, landing)
+    path = write_csv(folder, "a.csv", header, [activity("A1")[:-1], activity("A2")[:-1]])
+    write_csv(folder, "b.csv", ACTIVITY_HEADER, [activity("B1")])
+
+    summary = load(con, ACTIVITIES, landing)
+
+    assert con.execute(
+        "SELECT source_file, status, data_rows, loaded_rows FROM raw.load_log ORDER BY 1"
+    ).fetchall() == [(str(path), "bad_header", 2, 0), (str(folder / "b.csv"), "loaded", 1, 1)]
+    assert summary.problems == [
+        f"{path}: header lacks required column 'occurred_at' (entity crm/activities; "
+        f"header: {', '.join(header)})"
+    ]
+    assert con.execute("SELECT activity_id FROM raw.crm__activities").fetchall() == [("B1",)]
 
 
 def test_empty_unreadable_and_missing_partitions_are_reported_not_crashed_on(con, tmp_path):
@@ -224,6 +232,7 @@ def test_empty_unreadable_and_missing_partitions_are_reported_not_crashed_on(con
         ("2026-06-04", "missing_partition"),
     ]
     assert len(summary.problems) == 3
+    assert "empty.csv: empty file, not even a header" in summary.problems[0]
     assert "bin.csv: not decodable as any of: utf-8" in summary.problems[1]
     assert "dt=2026-06-04" in summary.problems[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.summary import render
+from orchestration.cli.summary import render, render_short
 
 
 def test_every_rfm_customer_is_valued_from_this_as_of_dates_fit(pipeline):
@@ -69,10 +69,11 @@ def test_the_new_marts_are_published(pipeline):
 
 
 def test_summary_prints_the_fits_and_the_value_at_risk_queue(pipeline):
-    text = render(pipeline.warehouse, pipeline.truth)
-    assert "Lifetime value models fitted" in text
-    assert "bg_nbd       r = " in text and "gamma_gamma  p = " in text
-    assert "Top of the follow-up queue by value at risk" in text
+    # The full summary, and the short one a run ends with (make demo).
+    for text in (render(pipeline.warehouse, pipeline.truth), render_short(pipeline.warehouse)):
+        assert "Lifetime value models fitted" in text
+        assert "bg_nbd       r = " in text and "gamma_gamma  p = " in text
+        assert "Top of the follow-up queue by value at risk" in text
 
 
 def test_a_fit_that_does_not_converge_fails_the_build_and_names_the_model(pipeline, tmp_path):

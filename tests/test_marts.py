@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 
+from orchestration.cli.summary import render
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
-from orchestration.summary import render
-from tests.conftest import materialize
 
 IN_DECLINE_AS_OF = "2026-05-15"
 
@@ -62,14 +59,14 @@ def test_generator_decliners_are_flagged_far_more_often_than_others(pipeline, tm
     assert decliner_rate >= 0.15, rates
 
 
-def test_incremental_interactions_equal_a_full_refresh(pipeline, tmp_path):
+def test_incremental_interactions_equal_a_full_refresh(rerun, tmp_path):
     """The pipeline ran twice (the second run incremental); a full rebuild gives the same rows."""
-    assert pipeline.run().success
-    with pipeline.connect() as con:
+    assert rerun.first_run.success
+    with rerun.connect() as con:
         incremental = con.execute(
             "SELECT * FROM marts.fct_interactions ORDER BY interaction_id"
         ).fetchall()
-    completed = pipeline.dbt_on_copy(
+    completed = rerun.dbt_on_copy(
         tmp_path,
         "run",
         "--select",
@@ -173,19 +170,13 @@ def test_content_hashes_tell_the_last_bit_apart(tmp_path):
     assert content_hashes(files[0]) != content_hashes(files[1])
 
 
-def test_a_rerun_over_the_same_data_publishes_identical_marts(pipeline, tmp_path, monkeypatch):
+def test_a_rerun_over_the_same_data_publishes_identical_marts(pipeline, rerun):
     """The second run works on a copy of the first one's home, so other tests keep theirs."""
-    home = tmp_path / "home"
-    shutil.copytree(pipeline.home, home, symlinks=True)
-    monkeypatch.setenv("CADENCE_HOME", str(home))  # restored after the test
-    rerun = materialize(
-        dg.DagsterInstance.ephemeral(), home, pipeline.landing, pipeline.acknowledgements
-    )
-    assert rerun.success
+    assert rerun.first_run.success
     for name in ("cadence.duckdb", "cadence_restricted.duckdb"):
         first = (pipeline.home / "published" / name).resolve()
-        second = (home / "published" / name).resolve()
-        assert first.parent != second.parent  # a new version was published
+        second = (rerun.home / "published" / name).resolve()
+        assert first.parent.name != second.parent.name  # a new version was published
         hashes = content_hashes(first)
         assert len(hashes) >= 5
         assert content_hashes(second) == hashes, name

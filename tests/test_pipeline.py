@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.identity_quality import match_rates
+from sources.generator.identity_quality import match_rates
 from tests.conftest import check_of, materialize
 from tests.landing_files import CUSTOMER_HEADER, customer, partition, write_csv, write_jsonl
 
@@ -180,9 +180,9 @@ def test_identity_stitching_matches_the_truth(pipeline):
     assert {e.lower() for e in junk["emails"]} <= junk_values
 
 
-def test_rerunning_changes_nothing_and_keeps_customer_keys(pipeline):
-    def snapshot():
-        with pipeline.connect() as con:
+def test_rerunning_changes_nothing_and_keeps_customer_keys(pipeline, rerun):
+    def snapshot(run):
+        with run.connect() as con:
             return {
                 table: con.execute(
                     f"SELECT * EXCLUDE (_loaded_at) FROM raw.{table} ORDER BY ALL"
@@ -197,10 +197,9 @@ def test_rerunning_changes_nothing_and_keeps_customer_keys(pipeline):
                 ).fetchall(),
             }
 
-    before = snapshot()
-    assert pipeline.run().success
-    assert snapshot() == before
-    with pipeline.connect() as con:
+    assert rerun.first_run.success
+    assert snapshot(rerun) == snapshot(pipeline)
+    with rerun.connect() as con:
         assert con.execute("SELECT count(*) FROM marts.mart_customer_merges").fetchone() == (0,)
 
 

@@ -239,6 +239,40 @@ def test_time_rules_and_quarantine_count_exactly(published):
     assert not published_step_succeeded(result)
 
 
+def test_a_refused_file_blocks_publishing_and_everything_else_is_checked(published, tmp_path):
+    """A parquet file the parser gives up on, and a symlink out of the landing tree: each blocks
+    its entity's `files` check naming the file; every entity is still loaded and checked."""
+    home, landing, instance = published
+    before = sha256(home / "published" / "cadence.duckdb")
+    write_clean_landing(landing)
+    broken = partition(landing, "orders/orders", DAYS[2]) / "broken.parquet"
+    broken.write_bytes(b"PAR1 not a parquet file PAR1")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("S3CRET-OUTSIDE\n")
+    link = partition(landing, "crm/activities", DAYS[2]) / "link.csv"
+    link.symlink_to(secret)
+
+    result = materialize(instance, home, landing)
+
+    for asset, path in [("raw/orders__orders", broken), ("raw/crm__activities", link)]:
+        files = check_of(result, asset, "files")
+        assert (files.passed, files.severity) == (False, dg.AssetCheckSeverity.ERROR)
+        assert files.metadata["failed_rules"].value == "files:all_read"
+        assert f"{DAYS[2]}: {path}: " in files.metadata["results"].value
+    for asset in ["raw/crm__customers", "raw/email__events"]:
+        assert check_of(result, asset, "files").passed
+        assert check_of(result, asset, "contract").passed
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "SELECT count(*) FROM raw.orders__orders WHERE _dt = ?", [DAYS[2]]
+        ).fetchone() == (1,)
+        assert con.execute(
+            "SELECT count(*) FROM raw.rejects WHERE raw_record LIKE '%S3CRET%'"
+        ).fetchone() == (0,)
+    assert not published_step_succeeded(result)
+    assert sha256(home / "published" / "cadence.duckdb") == before
+
+
 def test_exact_redelivery_warns_with_the_surplus_count(published):
     home, landing, instance = published
     write_clean_landing(landing)
@@ -326,7 +360,7 @@ def test_an_acknowledged_gap_warns_and_a_good_run_publishes_while_a_reader_holds
 
 
 def test_make_run_exits_non_zero_naming_the_failed_check(tmp_path, monkeypatch, capsys):
-    from orchestration.cli import main
+    from orchestration.cli.commands import main
 
     landing = tmp_path / "landing"
     write_clean_landing(landing)

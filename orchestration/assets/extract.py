@@ -9,6 +9,7 @@ import datetime as dt
 
 import dagster as dg
 
+from orchestration import progress
 from orchestration.assets.quality import CHECK_SPECS, landed_check_results
 from orchestration.partitions import landing_days
 from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
@@ -43,10 +44,19 @@ def extract_landing(
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     context.log.info(f"loading {len(days)} day(s) from {landing.path}")
     selected = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
+    days_read = 0
+
+    def day_read(_: dt.date) -> None:
+        nonlocal days_read
+        days_read += 1
+        progress.report("days loaded", days_read, len(days) * len(selected))
+
     with duckdb.get_connection() as con:
         for key in selected:
             entity = ENTITY_BY_KEY[key]
-            summary = load_partitions(con, entity, landing.path, days, duckdb.scratch_dir)
+            summary = load_partitions(
+                con, entity, landing.path, days, duckdb.scratch_dir, on_day_read=day_read
+            )
             for problem in summary.problems:
                 context.log.warning(problem)
             context.log.info(

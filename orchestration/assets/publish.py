@@ -12,7 +12,7 @@ import duckdb
 
 from orchestration.as_of import resolve_as_of
 from orchestration.assets.dbt import dbt_models
-from orchestration.check_report import check_lines, tally
+from orchestration.cli.check_report import check_lines, tally
 from orchestration.project import dbt_project
 from orchestration.publishing.build import build_version, new_version_name
 from orchestration.publishing.currency import reporting_currency
@@ -97,25 +97,32 @@ def published_marts(
                 }
             ),
             "versions_removed": len(removed),
-            **{f"preview_{t}": dg.MetadataValue.md(md) for t, md in previews.items()},
+            **{f"preview_{t}": preview for t, preview in previews.items()},
         }
     )
 
 
-def mart_previews(published_file, tables: list[str], rows: int = 5) -> dict[str, str]:
-    """The first rows of each published mart, as readers see them (masked), in Markdown."""
+def _cell(value: object) -> str | int | float | bool | None:
+    """A value as a table record holds it: dates, decimals and lists as text."""
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def mart_previews(
+    published_file, tables: list[str], rows: int = 5
+) -> dict[str, dg.TableMetadataValue]:
+    """The first rows of each published mart, as readers see them (masked)."""
     con = duckdb.connect(str(published_file), read_only=True)
     try:
         previews = {}
         for table in tables:
             result = con.execute(f'SELECT * FROM marts."{table}" LIMIT {rows}')
-            header = [d[0] for d in result.description]
-            lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            lines += [
-                "| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+            columns = [(name, str(type_code)) for name, type_code, *_ in result.description]
+            records = [
+                dg.TableRecord({name: _cell(v) for (name, _), v in zip(columns, row, strict=True)})
                 for row in result.fetchall()
             ]
-            previews[table] = "\n".join(lines)
+            schema = dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in columns])
+            previews[table] = dg.MetadataValue.table(records, schema)
         return previews
     finally:
         con.close()

@@ -43,16 +43,46 @@ CHECK_SPECS = [
 ]
 
 
-def _check_result(outcome: CheckOutcome, entity: Entity) -> dg.AssetCheckResult:
-    lines = ["| rule | unexpected | evaluated | acknowledged | where |", "|---|---|---|---|---|"]
-    for rule in outcome.rules:
-        where = "<br>".join(rule.samples[:5])
-        lines.append(
-            f"| {rule.rule.name}: {rule.rule.description} | {rule.unexpected} | "
-            f"{rule.evaluated} | {'yes' if rule.acknowledged else ''} | {where} |"
+RESULTS_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("rule", "string"),
+        dg.TableColumn("unexpected", "int"),
+        dg.TableColumn("evaluated", "int"),
+        dg.TableColumn("acknowledged", "bool"),
+        dg.TableColumn("where", "string", description="up to 5 examples"),
+    ]
+)
+
+
+def _results_table(outcome: CheckOutcome) -> dg.TableMetadataValue:
+    records = [
+        dg.TableRecord(
+            {
+                "rule": f"{rule.rule.name}: {rule.rule.description}",
+                "unexpected": rule.unexpected,
+                "evaluated": rule.evaluated,
+                "acknowledged": rule.acknowledged,
+                "where": "; ".join(rule.samples[:5]),
+            }
         )
-    for reason, count in outcome.counts.items():
-        lines.append(f"| {reason} | {count} | | | see raw.rejects |")
+        for rule in outcome.rules
+    ]
+    records += [
+        dg.TableRecord(
+            {
+                "rule": reason,
+                "unexpected": count,
+                "evaluated": None,
+                "acknowledged": False,
+                "where": "see raw.rejects",
+            }
+        )
+        for reason, count in outcome.counts.items()
+    ]
+    return dg.MetadataValue.table(records, RESULTS_SCHEMA)
+
+
+def _check_result(outcome: CheckOutcome, entity: Entity) -> dg.AssetCheckResult:
     failed = [r.rule.name for r in outcome.failures] + [r for r, n in outcome.counts.items() if n]
     return dg.AssetCheckResult(
         asset_key=raw_asset_key(entity),
@@ -63,7 +93,7 @@ def _check_result(outcome: CheckOutcome, entity: Entity) -> dg.AssetCheckResult:
             "unexpected_count": outcome.unexpected,
             "failed_rules": ", ".join(failed) or "none",
             "acknowledged": any(r.acknowledged for r in outcome.failures),
-            "results": dg.MetadataValue.md("\n".join(lines)),
+            "results": _results_table(outcome),
         },
     )
 

@@ -4,10 +4,10 @@ import os
 
 import dagster as dg
 
-from orchestration.check_report import check_lines
+from orchestration.cli.check_report import check_lines
 from orchestration.publishing.gate import run_check_evaluations
-from orchestration.publishing.versions import current_version, versions_dir
-from orchestration.reporting.report import render_report, write_report
+from orchestration.publishing.versions import current_version, versions_dir, write_atomically
+from orchestration.reporting.report import render_report
 from orchestration.resources import PublishedMarts, QualityGates
 
 
@@ -37,7 +37,7 @@ def published_report(
     # The current version's own file, not published/cadence.duckdb: DuckDB caches open databases
     # by path, and a reader in this process may still hold the previous version under that name.
     version_file = versions_dir(published.path) / current_version(published.path) / "cadence.duckdb"
-    write_report(path, render_report(version_file, checks, links))
+    write_atomically(path, render_report(version_file, checks, links))
     return dg.MaterializeResult(
         metadata={"report": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size}
     )

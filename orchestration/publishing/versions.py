@@ -85,13 +85,14 @@ def switch_to(published: Path, version: str) -> dict:
     if parquet.is_dir() and not parquet.is_symlink():
         shutil.rmtree(parquet)
     _replace_atomically(folder / "parquet", parquet, symlink=True)
-    _write_atomically(published / "manifest.json", json.dumps(manifest, indent=2))
+    write_atomically(published / "manifest.json", json.dumps(manifest, indent=2))
     return manifest
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Replace a file at once: a reader never opens half of it."""
     temporary = path.with_name(f".{path.name}.switching")
-    temporary.write_text(text)
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
 
 

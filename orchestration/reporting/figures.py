@@ -9,7 +9,7 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from orchestration.mart_queries import rfm_segment_sizes
+from orchestration.cli.mart_queries import rfm_segment_sizes
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 # Plotly's first two colours, fixed so that a series and its partial month share one.

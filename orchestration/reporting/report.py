@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.check_report import CheckLine, tally
-from orchestration.mart_queries import followup_top
+from orchestration.cli.check_report import CheckLine, tally
+from orchestration.cli.mart_queries import followup_top
 from orchestration.reporting import figures
 
 QUEUE_ROWS = 20
@@ -92,10 +92,3 @@ the published file. {link_html}</p>
 {quality_table(checks)}
 </body></html>
 """
-
-
-def write_report(path: Path, text: str) -> None:
-    """Replace the report at once: a reader never opens half a file."""
-    temporary = path.with_name(f".{path.name}.writing")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)

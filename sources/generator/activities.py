@@ -12,8 +12,19 @@ from . import names
 from .behaviour import CALL, CHANNELS, EMAIL, MEETING, VISIT, Contacts
 from .customers import Records
 from .formats import STRING, ids, strings, timestamps_mixed
-from .messiness import WHOLE_LINE
+from .messiness import (
+    MALFORMED_SHARE,
+    WHOLE_LINE,
+    corrupt_fields,
+    count_kinds,
+    csv_with_wrong_field_counts,
+    deliverable,
+    make_late,
+    pick,
+    select,
+)
 from .people import People
+from .state import Delivery, Run, counted
 from .window import DAY, Window
 
 # The landing contract's columns, in its order: the sample is written to the contract.
@@ -111,3 +122,24 @@ def render(window: Window, records: Records, rows: dict[str, np.ndarray]) -> dic
         "outcome": _lookup(_OUTCOME_TEXT, rows["outcome"]),
         "subject": _lookup(names.SUBJECTS, rows["subject"]),
     }
+
+
+def deliver(run: Run, rng: np.random.Generator, rows: dict, first: bool) -> Delivery:
+    """One chunk as delivered: late rows, malformed rows, rendered CSV lines."""
+    rows = make_late(rng, rows, LATE_SHARE)
+    rows = select(rows, deliverable(rows, run.window, None))
+    kinds = list(MALFORMED)
+    # The re-sent file must repeat clean rows only, so rejects are not double counted.
+    eligible = ~rows["late"] & (rows["dt"] != run.resend_day)
+    kind = pick(rng, eligible, kinds, MALFORMED_SHARE, first)
+    columns = render(run.window, run.records, rows)
+    columns = corrupt_fields(rng, columns, kind, MALFORMED)
+    wrong = kind == kinds.index("wrong_field_count")
+    lines = csv_with_wrong_field_counts([columns[c] for c in COLUMNS], wrong)
+    return Delivery(
+        pa.table({"dt": rows["dt"], "key": rows["key"], "seq": rows["number"], "line": lines}),
+        {
+            "messiness": counted(late=rows["late"].sum(), **count_kinds(kind, kinds)),
+            "content": counted(inbound_rows=rows["inbound"].sum()),
+        },
+    )

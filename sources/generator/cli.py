@@ -9,7 +9,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .generate import Settings, run
+from .generate import run
+from .state import Settings
 
 # (persons, days) per profile; large lands ~50M interaction events.
 PROFILES = {"small": (2_000, 180), "large": (1_000_000, 730)}

@@ -24,8 +24,20 @@ from .formats import (
 )
 from .funnel import CLICK, EVENT_TYPES, OPEN, funnel
 from .identity import AddressBook
-from .messiness import WHOLE_LINE
+from .messiness import (
+    MALFORMED_SHARE,
+    WHOLE_LINE,
+    corrupt_fields,
+    count_kinds,
+    deliverable,
+    make_late,
+    pick,
+    redeliver,
+    select,
+    truncated,
+)
 from .people import CRM, People
+from .state import Delivery, Run, counted
 from .window import DAY, Window
 
 LATE_SHARE = 0.02
@@ -137,3 +149,34 @@ def render(window: Window, book: AddressBook, rows: dict[str, np.ndarray]) -> di
 
 def lines(columns: dict[str, pa.Array]) -> pa.Array:
     return json_lines(list(columns.items()))
+
+
+def deliver(run: Run, rng: np.random.Generator, rows: dict, first: bool) -> Delivery:
+    """One chunk as delivered: late rows, the missing day, malformed and re-delivered lines."""
+    rows = make_late(rng, rows, LATE_SHARE)
+    keep = deliverable(rows, run.window, run.missing_day)
+    lost = (rows["dt"] == run.missing_day).sum()
+    rows = select(rows, keep)
+    kinds = list(MALFORMED)
+    kind = pick(rng, ~rows["late"], kinds, MALFORMED_SHARE, first)
+    columns = render(run.window, run.book, rows)
+    columns = corrupt_fields(rng, columns, kind, MALFORMED)
+    text = truncated(lines(columns), kind == kinds.index("malformed_json"))
+    table = pa.table({"dt": rows["dt"], "key": rows["key"], "seq": rows["number"], "line": text})
+    table, same, following = redeliver(
+        rng, table, ~rows["late"] & (kind < 0), run.window, run.missing_day, first
+    )
+    counts = {
+        "messiness": counted(
+            late=rows["late"].sum(),
+            duplicate_redelivered=same + following,
+            **count_kinds(kind, kinds),
+        ),
+        "delivery": counted(
+            duplicate_same_partition=same,
+            duplicate_next_partition=following,
+            rows_lost_to_missing_day=lost,
+        ),
+        "content": count_kinds(rows["kind"], EVENT_TYPES),
+    }
+    return Delivery(table, counts, email_codes=rows["code"])

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
-from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from . import activities, behaviour, email_events, orders, stages, truth
+from . import activities, behaviour, email_events, orders, truth
 from .customers import COLUMNS as CUSTOMER_COLUMNS
-from .customers import Records, build_records, customer_rows
-from .identity import NO_EMAIL, AddressBook, Junk, pick_junk
-from .people import CRM, People, build_people
+from .customers import build_records, customer_rows
+from .identity import NO_EMAIL, AddressBook, pick_junk
+from .people import CRM, build_people
+from .state import Run, Settings
 from .window import Window
 from .writers import PartitionWriter, Target
 
@@ -24,46 +20,6 @@ CHUNK_DAYS = 30
 WORKERS = 2  # the target machine has two cores; Arrow kernels and file writes release the GIL
 # Independent random streams, so adding draws to one part leaves the others unchanged.
 PEOPLE, PLAN, JUNK, RECORDS, CUSTOMERS, CHUNK = range(6)
-
-
-@dataclass(frozen=True)
-class Settings:
-    profile: str
-    seed: int
-    persons: int
-    days: int
-    end_date: dt.date
-    out: Path
-
-
-@dataclass
-class Run:
-    """What one run needs everywhere, plus the tallies it fills in."""
-
-    settings: Settings
-    window: Window
-    people: People
-    plan: behaviour.Plan
-    junk: Junk
-    book: AddressBook
-    records: Records
-    missing_day: int
-    resend_day: int
-    emailable: np.ndarray  # CRM persons whose record has an address, and all prospects
-    email_seen: np.ndarray
-    order_ids: list[np.ndarray]
-    order_people: list[np.ndarray]
-    counts: defaultdict[str, dict[str, Counter]] = field(default_factory=lambda: defaultdict(dict))
-    next_ids: Counter = field(
-        default_factory=lambda: Counter(activity=1, message=1, event=1, order=1)
-    )
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def tally(self, section: str, entity: str, **counts: int) -> None:
-        with self.lock:
-            self.counts[section].setdefault(entity, Counter()).update(
-                {k: int(v) for k, v in counts.items()}
-            )
 
 
 def _first_day(days: range, wanted) -> int:
@@ -99,18 +55,21 @@ def _chunk(
     )
     run.tally("content", "email/events", messages=messages)
 
-    # Each entity draws its messiness from its own stream, so threads cannot reorder draws.
+    # Each entity draws its messiness from its own stream, so threads cannot reorder draws, and
+    # hands back its counts: only this thread changes the run's tallies, entity by entity.
     jobs = {
-        "crm/activities": (stages.activities_table, act),
-        "email/events": (stages.email_table, mail),
-        "orders/orders": (stages.orders_table, placed),
+        "crm/activities": (activities.deliver, act),
+        "email/events": (email_events.deliver, mail),
+        "orders/orders": (orders.deliver, placed),
     }
     futures = {
-        name: pool.submit(build, run, np.random.default_rng([seed, CHUNK, index, k]), rows, first)
-        for k, (name, (build, rows)) in enumerate(jobs.items())
+        name: pool.submit(deliver, run, np.random.default_rng([seed, CHUNK, index, k]), rows, first)
+        for k, (name, (deliver, rows)) in enumerate(jobs.items())
     }
     for name, future in futures.items():
-        writers[name].add(future.result())
+        delivery = future.result()
+        run.absorb(name, delivery)
+        writers[name].add(delivery.table)
     for future in [pool.submit(writers[name].flush, d0, d1) for name in jobs]:
         future.result()
 

@@ -6,6 +6,7 @@ address followed by the junk mailboxes; NO_EMAIL marks a blank field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,5 +106,21 @@ def phone_text(
     return piecewise(variant, builders)
 
 
+COUNTRY_PREFIX = "+86"
+_ASCII = {0xFF10 + d: str(d) for d in range(10)} | {0xFF0B: "+"}  # full-width digits, plus
+
+
 def e164(numbers: np.ndarray) -> pa.Array:
-    return pc.binary_join_element_wise("+86", pa.array(numbers).cast(STRING), "")
+    return pc.binary_join_element_wise(COUNTRY_PREFIX, pa.array(numbers).cast(STRING), "")
+
+
+def written_phone_e164(text: str) -> str:
+    """A phone as the generator writes it, in E.164: a mobile in any PHONE_FORMATS rendering
+    (+86 or 0086 prefixed, full-width digits), a landline with its trunk 0 (010-88888888) or a
+    400 service number. What the warehouse's normalisation must make of it."""
+    digits = re.sub(r"[^0-9]", "", text.translate(_ASCII))
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return COUNTRY_PREFIX + digits.removeprefix("0")

@@ -10,10 +10,20 @@ from sources.contract import entities
 
 from . import names
 from .behaviour import Purchases
-from .formats import amounts, ids, strings, timestamps
-from .identity import NO_EMAIL, NO_PHONE, AddressBook, Junk, phone_text
-from .messiness import WHOLE_LINE
+from .formats import PHONE_FORMATS, amounts, ids, strings, timestamps
+from .identity import CLEAN, DISPLAY_NAME, NO_EMAIL, NO_PHONE, AddressBook, Junk, phone_text
+from .messiness import (
+    MALFORMED_SHARE,
+    WHOLE_LINE,
+    corrupt_fields,
+    count_kinds,
+    csv_with_wrong_field_counts,
+    deliverable,
+    pick,
+    select,
+)
 from .people import People
+from .state import Delivery, Run, counted
 from .window import DAY, Window
 
 # The landing contract's columns, in its order: the sample is written to the contract.
@@ -126,3 +136,50 @@ def parquet_table(window: Window, table: pa.Table) -> pa.Table:
     typed["ordered_at"] = pa.array(local, pa.timestamp("s"))
     typed["amount"] = pc.cast(table.column("amount"), pa.decimal128(12, 2))
     return pa.table(typed)
+
+
+def deliver(run: Run, rng: np.random.Generator, rows: dict, first: bool) -> Delivery:
+    """One chunk as delivered: malformed rows on CSV days, rendered lines and typed columns."""
+    rows = select(rows, deliverable(rows, run.window, None))
+    has_email = rows["code"] != NO_EMAIL
+    kinds = list(MALFORMED)
+    # Parquet days are typed exports, which cannot hold a malformed value.
+    eligible = (rows["status"] == PAID) & ~is_parquet_day(rows["dt"])
+    kind = pick(rng, eligible, kinds, MALFORMED_SHARE, first)
+    keyed = kind != kinds.index("missing_key")
+    columns = render(run.window, run.people, run.junk, run.book, rows)
+    columns = corrupt_fields(rng, columns, kind, MALFORMED)
+    wrong = kind == kinds.index("wrong_field_count")
+    lines = csv_with_wrong_field_counts([columns[c] for c in COLUMNS], wrong)
+    has_phone = rows["template"] != NO_PHONE
+    style = np.where(has_email, rows["email_style"], -1)
+    identity = counted(
+        guest_checkout_rows=(~has_email & ~has_phone).sum(),
+        display_name_email_rows=(style == DISPLAY_NAME).sum(),
+        email_case_or_whitespace_rows=(
+            (style != CLEAN) & (style != DISPLAY_NAME) & has_email
+        ).sum(),
+        junk_email_rows=(rows["code"] >= run.book.n_people).sum(),
+        **{f"phone_{f}_rows": (rows["template"] == i).sum() for i, f in enumerate(PHONE_FORMATS)},
+    )
+    table = pa.table(
+        {
+            "dt": rows["dt"],
+            "key": rows["key"],
+            "seq": rows["number"],
+            "line": lines,
+            "seconds": rows["seconds"],
+            **columns,
+        }
+    )
+    return Delivery(
+        table,
+        {
+            "messiness": count_kinds(kind, kinds),
+            "identity": identity,
+            "content": count_kinds(rows["status"], STATUSES),
+        },
+        email_codes=rows["code"][has_email],
+        order_ids=rows["number"][keyed],
+        order_people=rows["person"][keyed],
+    )

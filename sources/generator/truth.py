@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -17,11 +16,9 @@ from .behaviour import NEVER, Plan
 from .formats import STRING, ids, strings
 from .identity import e164
 from .people import SEGMENTS, TIERS, People
+from .state import Run
 from .window import Window
 from .writers import PartitionWriter, Target
-
-if TYPE_CHECKING:
-    from .generate import Run
 
 ENTITIES = ("crm/customers", "crm/activities", "email/events", "orders/orders")
 MALFORMED_KINDS = (

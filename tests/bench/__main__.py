@@ -14,7 +14,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from orchestration.cli.terminal import STEP_DONE_LINE
 from tests.bench.measure import Measured, measure
 from tests.bench.reference import compare, differences
 from tests.bench.report import render
@@ -36,7 +36,6 @@ SCALES = {
 }
 SEED = "42"
 TARGETS = {"full_vs_reference": 1.5, "incremental_seconds": 15.0, "peak_rss_gib": 6.0}
-STEP_LINE = re.compile(r"^\s+(\S+)\s+succeeded in ([\d,.]+) s$", re.MULTILINE)
 ROW_TABLES = {
     "raw": ["raw.crm__customers", "raw.crm__activities", "raw.email__events", "raw.orders__orders"],
     "rejected": ["raw.rejects"],
@@ -171,7 +170,7 @@ def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
         _require(run, what, log)
         return {
             **_summary(run),
-            "steps": {n: float(s.replace(",", "")) for n, s in STEP_LINE.findall(run.stdout)},
+            "steps": {n: float(s.replace(",", "")) for n, s in STEP_DONE_LINE.findall(run.stdout)},
             "slowest_dbt_nodes": slowest_dbt_nodes(began),
         }
 

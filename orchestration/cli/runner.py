@@ -30,10 +30,13 @@ def run_everything(
     resources: Mapping[str, object] | None = None,
     first: str | None = None,
     last: str | None = None,
+    run_id: str | None = None,
+    console_log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Register every landed day as a partition, then extract the range `first`..`last` (all
     days by default) in one step (a single-run backfill), check it, build and test every dbt
-    model, and publish when every check passed."""
+    model, and publish when every check passed. Dagster's console log shows messages from
+    `console_log_level` up; the run gets `run_id` when given (to watch its events)."""
     days = discover_days(landing)
     if not days:
         raise NothingLandedError(
@@ -56,7 +59,8 @@ def run_everything(
     return defs.resolve_job_def("materialize_everything").execute_in_process(
         instance=instance,
         tags=range_tags(first, last),
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         resources=resources,
+        run_id=run_id,
         raise_on_error=False,
     )

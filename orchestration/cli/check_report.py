@@ -61,36 +61,35 @@ def tally(lines: list[CheckLine]) -> dict[str, int]:
     return {s: sum(c.status == s for c in lines) for s in ("passed", "warning", "error")}
 
 
-def render_checks(lines: list[CheckLine]) -> str:
+def render_checks(lines: list[CheckLine], every: bool = False) -> str:
+    """How many checks passed, warned and failed, then each check that did not pass (`every`:
+    each check)."""
     counts = tally(lines)
     out = [
         f"Checks: {len(lines)} ({counts['passed']} passed, {counts['warning']} warnings, "
         f"{counts['error']} errors)"
     ]
-    for line in lines:
+    for line in lines if every else [c for c in lines if c.status != "passed"]:
         count = "" if line.count is None else f"{line.count:>9,}"
-        out.append(f"  {line.status:<8} {count:>9}  {line.name}  {line.detail}".rstrip())
+        detail = line.detail if every or len(line.detail) <= 100 else line.detail[:97] + "..."
+        out.append(f"  {line.status:<8} {count:>9}  {line.name}  {detail}".rstrip())
     return "\n".join(out)
 
 
-def write_report(path: Path, lines: list[CheckLine], header: list[str]) -> None:
+def md_table(header: list[str], rows: list[list[object]]) -> str:
+    """A Markdown table; a `|` or a line break inside a cell is escaped, so no cell breaks a row."""
+
+    def cell(value: object) -> str:
+        text = "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\n", "<br>")
+
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(cell(v) for v in line) + " |" for line in lines)
+
+
+def write_check_list(path: Path, lines: list[CheckLine], header: list[str]) -> None:
+    """Every check of the run with its result, count and detail, as a Markdown file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [
-        f"| {c.status} | `{c.asset}` | {c.check} | {'' if c.count is None else c.count} | "
-        f"{c.detail} |"
-        for c in lines
-    ]
-    path.write_text(
-        "\n".join(
-            [
-                "# Cadence run summary",
-                "",
-                *header,
-                "",
-                "| result | asset | check | count | detail |",
-                "|---|---|---|---|---|",
-                *rows,
-                "",
-            ]
-        )
-    )
+    rows = [[c.status, f"`{c.asset}`", c.check, c.count, c.detail] for c in lines]
+    table = md_table(["result", "asset", "check", "count", "detail"], rows)
+    path.write_text("\n".join(["# Cadence run summary", "", *header, "", table, ""]))

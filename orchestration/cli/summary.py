@@ -1,13 +1,14 @@
-"""What a run left in the warehouse, printed for people: rows per layer, rejects, file problems."""
+"""What a run left in the warehouse, printed for people: rows per layer, rejects, file problems,
+identity and the marts in full (`render`), or in a few lines after a run (`render_short`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from orchestration.identity_quality import match_rates
-from orchestration.mart_queries import (
+from orchestration.cli.mart_queries import (
     clv_fits,
     followup_top,
     rfm_segment_sizes,
@@ -15,6 +16,7 @@ from orchestration.mart_queries import (
 )
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
+from sources.generator.identity_quality import match_rates
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
@@ -32,12 +34,20 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     return sorted(counts, key=lambda row: (LAYERS.index(row[0]), row[1]))
 
 
-def rejects_by_reason(con: duckdb.DuckDBPyConnection, limit: int = 15) -> list[tuple]:
+def layer_totals(counts: list[tuple[str, str, int]]) -> list[tuple[str, int, int]]:
+    """(layer, tables, rows) per layer, in pipeline order."""
+    return [
+        (layer, len(rows), sum(rows))
+        for layer in LAYERS
+        if (rows := [n for schema, _, n in counts if schema == layer])
+    ]
+
+
+def rejects_by_reason(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(
         """SELECT entity, coalesce(column_name, '(row)') AS column_name,
             regexp_replace(reason, '\\[.*\\]', '[...]') AS reason, count(*) AS rows
-        FROM raw.rejects GROUP BY ALL ORDER BY rows DESC, entity LIMIT ?""",
-        [limit],
+        FROM raw.rejects GROUP BY ALL ORDER BY rows DESC, entity"""
     ).fetchall()
 
 
@@ -69,7 +79,7 @@ def identity_lines(con: duckdb.DuckDBPyConnection, truth_dir: Path | None) -> li
         f"{unresolved[2]:,} email events; {unresolved[3]:,} junk identifiers not used to link "
         "(marts.mart_junk_identifiers)",
     ]
-    if truth_dir and (truth_dir / "identity_truth.parquet").exists():
+    if truth_dir:
         rates = match_rates(con, truth_dir)
         lines.append(
             f"  match rates against the sample's truth: precision {rates.precision:.4f} "
@@ -109,7 +119,13 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
         f"{overdue:>6.1f} days overdue, last touch {channel or '-'}"
         for rep, rank, name, tier, _, status, overdue, channel in followup_top(con, queue_rows)
     ]
-    lines.append("Lifetime value models fitted (marts.mart_clv_model_fit, days):")
+    return lines + lifetime_value_lines(con, queue_rows)
+
+
+def lifetime_value_lines(con: duckdb.DuckDBPyConnection, queue_rows: int) -> list[str]:
+    """The fitted buy-till-you-die models and the top of the queue by value at risk."""
+    currency = reporting_currency(dbt_project.manifest_path)
+    lines = ["Lifetime value models fitted (marts.mart_clv_model_fit, days):"]
     lines += [
         f"  {model:<12} "
         + ", ".join(f"{name} = {value:.4g}" for name, value in params.items())
@@ -137,7 +153,7 @@ def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     )
 
 
-def render(warehouse: Path, truth_dir: Path | None = None) -> str:
+def _read(warehouse: Path, lines: Callable[[duckdb.DuckDBPyConnection], list[str]]) -> str:
     if not warehouse.exists():
         return f"no warehouse at {warehouse}"
     try:
@@ -145,19 +161,55 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
     except duckdb.IOException as error:
         return f"summary skipped: cannot read {warehouse} ({error})"
     try:
-        lines = ["Rows per layer:"]
-        lines += [f"  {s + '.' + n:<40} {rows:>12,}" for s, n, rows in table_counts(con)]
-        if has_table(con, "raw", "rejects"):
-            rejects = rejects_by_reason(con)
-            lines.append("Rejected rows (kept in raw.rejects with file, line, column, reason):")
-            lines += [f"  {e:<15} {c:<18} {n:>8,}  {r}" for e, c, r, n in rejects] or ["  none"]
-            problems = file_problems(con)
-            lines.append("File problems (raw.load_log):")
-            lines += [f"  {d} {e:<15} {s:<18} {m}" for e, d, s, m in problems] or ["  none"]
-        if has_table(con, "marts", "dim_customer"):
-            lines += identity_lines(con, truth_dir)
-        if has_table(con, "marts", "mart_followup_queue"):
-            lines += marts_lines(con)
-        return "\n".join(lines)
+        return "\n".join(lines(con))
     finally:
         con.close()
+
+
+def _problem_lines(con: duckdb.DuckDBPyConnection, shown: int | None) -> list[str]:
+    """Rejected rows by reason and file problems, the first `shown` of each (None: all)."""
+    if not has_table(con, "raw", "rejects"):
+        return []
+    rejected = con.execute("SELECT count(*) FROM raw.rejects").fetchone()[0]
+    rejects = rejects_by_reason(con)
+    problems = file_problems(con)
+    lines = [f"Rejected rows: {rejected:,} (kept in raw.rejects with file, line, column, reason)"]
+    lines += [f"  {e:<15} {c:<18} {n:>8,}  {r}" for e, c, r, n in rejects[:shown]]
+    if shown is not None and len(rejects) > shown:
+        lines.append(f"  ... {len(rejects) - shown} more reasons in raw.rejects")
+    lines.append(f"File problems: {len(problems):,} (raw.load_log)")
+    lines += [f"  {d} {e:<15} {s:<18} {m}" for e, d, s, m in problems[:shown]]
+    if shown is not None and len(problems) > shown:
+        lines.append(f"  ... {len(problems) - shown} more in raw.load_log")
+    return lines
+
+
+def render(warehouse: Path, truth_dir: Path | None = None) -> str:
+    """Everything: the rows of each table, every problem, identity and the marts."""
+
+    def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+        out = ["Rows per layer:"]
+        out += [f"  {s + '.' + n:<40} {rows:>12,}" for s, n, rows in table_counts(con)]
+        out += _problem_lines(con, shown=None)
+        if has_table(con, "marts", "dim_customer"):
+            out += identity_lines(con, truth_dir)
+        if has_table(con, "marts", "mart_followup_queue"):
+            out += marts_lines(con)
+        return out
+
+    return _read(warehouse, lines)
+
+
+def render_short(warehouse: Path, shown: int = 10) -> str:
+    """Rows per layer and the problems, `shown` lines of each kind at most; the lifetime-value
+    fits and the top of the value-at-risk queue."""
+
+    def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+        totals = layer_totals(table_counts(con))
+        rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
+        out = ["Rows per layer:", *rows, *_problem_lines(con, shown)]
+        if has_table(con, "marts", "mart_clv_model_fit"):
+            out += lifetime_value_lines(con, queue_rows=5)
+        return out
+
+    return _read(warehouse, lines)

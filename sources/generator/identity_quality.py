@@ -10,11 +10,12 @@ the unresolved bucket are not a customer and take no part in either.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from .identity import written_phone_e164
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,17 @@ class MatchRates:
         return self.true_pairs_predicted / self.same_person_pairs if self.same_person_pairs else 1.0
 
 
+def truth_beside(landing: Path) -> Path | None:
+    """The truth the generator wrote beside a generated landing tree; a real landing has none."""
+    truth = landing.parent / "truth"
+    return truth if (truth / "identity_truth.parquet").exists() else None
+
+
 def _junk_identifiers(truth_dir: Path) -> list[str]:
     """The truth's junk phones and emails, in the warehouse's normalised form."""
     junk = json.loads((truth_dir / "manifest.json").read_text())["junk_identifiers"]
-    phones = []
-    for phone in junk["phones"]:
-        digits = re.sub(r"\D", "", phone)
-        phones.append("+86" + (digits[1:] if digits.startswith("0") else digits))
-    return [f"phone:{p}" for p in phones] + [f"email:{e.strip().lower()}" for e in junk["emails"]]
+    phones = [f"phone:{written_phone_e164(p)}" for p in junk["phones"]]
+    return phones + [f"email:{e.strip().lower()}" for e in junk["emails"]]
 
 
 def _pairs(n: str) -> str:

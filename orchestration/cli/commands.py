@@ -1,0 +1,188 @@
+"""`python -m orchestration.cli run`: materialise everything over the landing tree, as `make run`.
+
+Every landed day is registered as a partition, then one run extracts the whole range (a
+single-run backfill) and builds and tests the dbt models (orchestration.cli.runner). The run is
+recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
+`backfill --from D --to D` does the same over a range of landed days. `rollback` switches readers
+back to the previously published version.
+
+The terminal shows each step as it starts and ends, then a short summary; the full dbt log, every
+message of the run and every check go to $CADENCE_HOME/reports/ (`--verbose` prints them too).
+One run at a time per $CADENCE_HOME: a run that finds another in progress waits for it
+(orchestration/run_lock.py).
+
+Exit code 0 when the run succeeded and published, 1 when a step or a blocking check failed (and
+nothing was published) or another run was still in progress when it stopped waiting, 2 when
+there is nothing to load or a day asked for has not landed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.cli.check_report import CheckLine, check_lines, render_checks, write_check_list
+from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_everything
+from orchestration.cli.summary import render, render_short
+from orchestration.cli.terminal import STEPS, RunWatcher, first_line
+from orchestration.publishing.versions import RollbackError, rollback
+from orchestration.resources import PublishedMarts, cadence_home, landing_dir
+from orchestration.run_lock import RunInProgressError, run_lock
+from sources.generator.identity_quality import truth_beside
+
+PUBLISH_STEP = "published__marts"
+
+
+def dagster_instance(home: Path) -> dg.DagsterInstance:
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        # Local SQLite storage in this folder (Dagster's default); no usage statistics sent.
+        config.write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    return dg.DagsterInstance.get()
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def locked(command: str, action: Callable[[], int]) -> int:
+    """Run `action` holding the home's run lock; 1 when another run outlasted the wait."""
+    try:
+        with run_lock(cadence_home(), f"python -m orchestration.cli {command}", say=_stderr):
+            return action()
+    except RunInProgressError as error:
+        _stderr(f"error: {error}; nothing was done.")
+        return 1
+
+
+def run(first: str | None = None, last: str | None = None, verbose: bool = False) -> int:
+    home = cadence_home()
+    landing = landing_dir(home=home)
+    reports = home / "reports"
+    os.environ["CADENCE_HOME"] = str(home)
+    # Loaded when a run needs it, as the job is (orchestration.cli.runner): `--help` stays quick.
+    from orchestration.assets.dbt import dbt_models
+
+    with dagster_instance(home) as instance:
+        run_id = str(uuid.uuid4())
+        watcher = RunWatcher(sys.stdout, len(dbt_models.keys) + len(dbt_models.check_keys))
+        print(f"Run {run_id} on {home}, landing {landing}", flush=True)
+        try:
+            with watcher.watching(instance, run_id, reports, verbose):
+                result = run_everything(
+                    instance,
+                    landing,
+                    first=first,
+                    last=last,
+                    run_id=run_id,
+                    console_log_level="CRITICAL",
+                )
+        except NothingLandedError as error:
+            _stderr(f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.")
+            return 2
+        except UnknownDayError as error:
+            _stderr(f"error: {error}")
+            return 2
+        lines = check_lines(result.get_asset_check_evaluations())
+        full = render(home / "warehouse.duckdb", truth_beside(landing))
+        header = [f"Dagster run `{result.run_id}`", f"Landing: `{landing}`", "", "```", full, "```"]
+        write_check_list(reports / "run_summary.md", lines, header)
+        if verbose:  # dbt's output was shown as it ran
+            print(full)
+        print(render_short(home / "warehouse.duckdb"))
+        print(render_checks(lines, every=verbose))
+        print(f"Landing:     {landing}")
+        print(f"Warehouse:   {home / 'warehouse.duckdb'}")
+        print(f"Run summary: {reports / 'run_summary.md'} (every check; rows of every table)")
+        print(f"Logs:        {reports / 'dbt.log'} (dbt), {reports / 'run.log'} (every step)")
+        print(f"Data Docs:   {reports / 'data_docs' / 'index.html'}")
+        print(f"Dagster run {result.run_id} recorded under {home / 'dagster'} (see `make dev`)")
+        return report_outcome(result, lines, PublishedMarts(home=str(home)).path)
+
+
+def report_outcome(
+    result: dg.ExecuteInProcessResult, lines: list[CheckLine], published: Path
+) -> int:
+    """Errors that stopped publishing, or where the published marts are. Exit code."""
+    for line in lines:
+        if line.status == "error":
+            _stderr(f"error: check {line.name} failed: {line.detail}")
+    failures = [e for e in result.all_events if e.is_step_failure]
+    for event in failures:
+        message = first_line(event.step_failure_data.error.message)
+        _stderr(f"error: step {event.step_key} failed: {message}")
+    ran = {e.step_key for e in result.all_events if e.is_step_start}
+    for step in result.job_def.graph.node_names():
+        if step not in ran:
+            print(
+                f"  {step:<18} not run ({STEPS.get(step, step)}): an upstream step or a "
+                "blocking check failed"
+            )
+    was_published = any(e.is_step_success and e.step_key == PUBLISH_STEP for e in result.all_events)
+    if was_published and not failures:
+        print(f"Published:   {published / 'cadence.duckdb'} (schema marts, personal data masked)")
+        print(f"             {published / 'parquet'}/<mart>.parquet")
+        print(
+            f"Restricted:  {published / 'cadence_restricted.duckdb'} (unmasked; authorised users)"
+        )
+        print(f"Report:      {published / 'report.html'}")
+        print("Run succeeded.")
+        return 0
+    _stderr(
+        f"Run failed: nothing published; readers still see the previous version in {published}."
+    )
+    return 1
+
+
+def roll_back() -> int:
+    published = PublishedMarts().path
+    try:
+        manifest = rollback(published)
+    except RollbackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Readers now see version {manifest['version']} (run {manifest['run_id']}, as of "
+        f"{manifest['as_of_date']}) in {published}."
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "--verbose", action="store_true", help="also print dbt's output, every check and table"
+    )
+    commands.add_parser(
+        "run", parents=[verbose], help="materialise everything over $CADENCE_LANDING_DIR"
+    )
+    backfill = commands.add_parser(
+        "backfill",
+        parents=[verbose],
+        help="re-run the days FROM..TO (landed days) in one run, then publish",
+    )
+    backfill.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
+    backfill.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD")
+    commands.add_parser("summary", help="print what the warehouse holds")
+    commands.add_parser("rollback", help="publish the previous version again")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return locked("run", lambda: run(verbose=args.verbose))
+    if args.command == "backfill":
+        return locked("backfill", lambda: run(args.first, args.last, args.verbose))
+    if args.command == "rollback":
+        return locked("rollback", roll_back)
+    home = cadence_home()
+    print(render(home / "warehouse.duckdb", truth_beside(landing_dir(home=home))))
+    return 0
