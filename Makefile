@@ -8,8 +8,8 @@ export CADENCE_HOME ?= $(CURDIR)/.cadence
 PROFILE ?= small
 SEED ?= 42
 SAMPLE_DIR := $(CADENCE_HOME)/sample
-# The generated sample comes with its known problems acknowledged (its outage day, its
-# quarantined malformed rows); a real landing has its own, or none.
+# The generated sample comes with its known problem acknowledged (its outage day); a real
+# landing has its own, or none.
 ifeq ($(origin CADENCE_LANDING_DIR), undefined)
 export CADENCE_ACKNOWLEDGEMENTS ?= $(SAMPLE_DIR)/acknowledgements.yml
 endif

@@ -10,12 +10,28 @@ from pathlib import Path
 import yaml
 
 from sources.contract import entities
+from sources.validate import rejection_rules
 
 QUALITY_FILE = Path(__file__).with_name("quality.yml")
 
 
 class QualityConfigError(ValueError):
     """quality.yml or an acknowledgements file is inconsistent; the message names the file."""
+
+
+@dataclass(frozen=True)
+class RejectThreshold:
+    """A delivery day's rejected rows block publishing when they exceed both `max_share` of the
+    day's rows and `max_rows`; below either, they warn."""
+
+    max_share: float
+    max_rows: int
+
+    def exceeded_by(self, rejected: int, day_rows: int) -> bool:
+        return rejected > self.max_share * day_rows and rejected > self.max_rows
+
+    def describe(self) -> str:
+        return f"more than {self.max_share:.2%} of the day's rows and more than {self.max_rows}"
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,9 @@ class EntityRules:
     references: dict[str, str]
     # at least one of these should be present for a row to reach a person (warned about)
     contact_columns: tuple[str, ...]
+    # the threshold of the day's rejected rows, and the rules judged on their own rows
+    rejects: RejectThreshold
+    rule_rejects: dict[str, RejectThreshold]
 
 
 @dataclass(frozen=True)
@@ -107,6 +126,46 @@ def _acknowledgements(doc: dict, path: Path) -> list[Acknowledgement]:
     return found
 
 
+THRESHOLD_KEYS = {"max_share", "max_rows"}
+
+
+def _threshold(
+    spec, inherited: RejectThreshold | None, where: str, other_keys: frozenset = frozenset()
+) -> RejectThreshold:
+    """A threshold from `spec`, each value missing from it inherited."""
+    spec = spec or {}
+    if not isinstance(spec, dict) or set(spec) - THRESHOLD_KEYS - other_keys:
+        expected = " and/or ".join(sorted(THRESHOLD_KEYS | other_keys))
+        raise QualityConfigError(f"{where}: expected a mapping of {expected}")
+    values = {k: spec.get(k, getattr(inherited, k, None)) for k in THRESHOLD_KEYS}
+    if values["max_share"] is None or values["max_rows"] is None:
+        raise QualityConfigError(f"{where}: needs max_share and max_rows")
+    share, rows = values["max_share"], values["max_rows"]
+    if not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise QualityConfigError(f"{where}.max_share: a share between 0 and 1, not {share!r}")
+    if not isinstance(rows, int) or rows < 0:
+        raise QualityConfigError(f"{where}.max_rows: a number of rows >= 0, not {rows!r}")
+    return RejectThreshold(float(share), rows)
+
+
+def _reject_thresholds(
+    name: str, spec: dict, default: RejectThreshold, path: Path
+) -> tuple[RejectThreshold, dict[str, RejectThreshold]]:
+    """The entity's threshold and its rules' own, each inheriting what it does not set."""
+    where = f"{path}: entities.{name}.rejects"
+    entity_threshold = _threshold(spec, default, where, frozenset({"rules"}))
+    known = {r.name for r in rejection_rules(entities()[name])}
+    rules = {}
+    for rule, rule_spec in ((spec or {}).get("rules") or {}).items():
+        if rule not in known:
+            raise QualityConfigError(
+                f"{where}.rules: {name} has no rule {rule!r} "
+                f"(its rules: {', '.join(sorted(known))})"
+            )
+        rules[rule] = _threshold(rule_spec, entity_threshold, f"{where}.rules.{rule}")
+    return entity_threshold, rules
+
+
 def _read(path: Path) -> dict:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -123,6 +182,7 @@ def load_quality_config(
     path: Path = QUALITY_FILE, extra_acknowledgements: Path | None = None
 ) -> QualityConfig:
     doc = _read(path)
+    default_threshold = _threshold(doc.get("rejects"), None, f"{path}: rejects")
     rules = {}
     for name in entities():
         spec = (doc.get("entities") or {}).get(name)
@@ -137,6 +197,7 @@ def load_quality_config(
             spec.get("lateness_days"),
             dict(spec.get("references") or {}),
             tuple(spec.get("contact_columns") or ()),
+            *_reject_thresholds(name, spec.get("rejects"), default_threshold, path),
         )
     acknowledgements = _acknowledgements(doc, path)
     if extra_acknowledgements is not None:

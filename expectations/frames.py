@@ -1,10 +1,9 @@
 """The pandas frames the suites validate, built in DuckDB with only the columns a check needs.
 
-Row frames hold a run's landed rows of one entity: the rows loaded into `raw.<table>` and the
-rows quarantined in `raw.rejects` (as landed, from `landed_record`), so that a missing key or a
-disallowed value counts although extraction kept the row out of the raw table. Facts that compare
-rows (copies within a delivery, keys delivered before, references) are aggregated once into small
-tables; the frames are then read a few whole days at a time, so memory stays bounded.
+Row frames hold a run's loaded rows of one entity (the rows quarantined in `raw.rejects` are
+judged there, by expectations.rejects). Facts that compare rows (copies within a delivery, keys
+delivered before, references) are aggregated once into small tables; the frames are then read a
+few whole days at a time, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -16,16 +15,11 @@ import duckdb
 import pandas as pd
 
 from expectations.config import EntityRules, VolumeRules
-from sources.contract import Column, Entity, entities
+from sources.contract import Entity, entities
 from sources.extract import REFUSED_STATUSES
 from sources.sql import quote_identifier, quote_literal
 
 CHUNK_ROWS = 2_000_000
-
-
-def value_column(column: Column) -> str:
-    """The frame column holding a ranged column's number."""
-    return f"{column.name}__value"
 
 
 def reference_column(column: str) -> str:
@@ -35,28 +29,6 @@ def reference_column(column: str) -> str:
 def key_columns(entity: Entity) -> list[str]:
     """A row's identity: versioned entities repeat their key once per version."""
     return [entity.key] + ([entity.latest_by] if entity.latest_by else [])
-
-
-def _frame_values(entity: Entity, text_of) -> list[str]:
-    """Allowed-set columns as lower-case text; other required columns only as present (TRUE) or
-    missing (NULL); ranged columns as numbers. `text_of(column)` is the value as text."""
-    values = []
-    for column in entity.columns:
-        text = f"nullif(trim({text_of(column)}), '')"
-        name = quote_identifier(column.name)
-        if column.allowed:
-            values.append(f"lower({text}) AS {name}")
-        elif column.required:
-            values.append(f"CASE WHEN {text} IS NOT NULL THEN TRUE END AS {name}")
-        if column.value_range:
-            values.append(f"try_cast({text} AS DOUBLE) AS {quote_identifier(value_column(column))}")
-    return values
-
-
-def _loaded_text(column: Column) -> str:
-    # Loaded values are typed and already valid text where it matters: skip the cast for strings.
-    name = f"t.{quote_identifier(column.name)}"
-    return name if column.type == "string" else f"CAST({name} AS VARCHAR)"
 
 
 def _days_table(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> None:
@@ -171,16 +143,11 @@ def _chunk_sql(entity: Entity, rules: EntityRules) -> str:
     on_redelivered = " AND ".join(
         f"r.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in keys
     )
-    loaded = _frame_values(entity, _loaded_text)
-    landed = _frame_values(
-        entity, lambda c: f"json_extract_string(landed_record, {quote_literal('$.' + c.name)})"
-    )
     flags = "".join(
         f",\n            ({e}) AS {quote_identifier(n)}" for n, e in _reference_flags(rules).items()
     )
     return f"""
-        SELECT {", ".join(loaded)},
-            t._dt, f.file_id, t._line_number AS line_number, FALSE AS quarantined,
+        SELECT t._dt, f.file_id, t._line_number AS line_number,
             s.source_file IS NOT NULL AS surplus_copy,
             k._dt IS NOT NULL AS has_conflicting_copy,
             coalesce(r.first_dt < t._dt, FALSE) AS delivered_earlier,
@@ -194,12 +161,6 @@ def _chunk_sql(entity: Entity, rules: EntityRules) -> str:
         LEFT JOIN conflicting_keys k ON {on_keys} AND k._dt = t._dt
         LEFT JOIN redelivered r ON {on_redelivered} AND r.content_hash = hash({content})
         WHERE t._dt BETWEEN $first AND $last
-        UNION ALL BY NAME
-        SELECT {", ".join(landed)},
-            j._dt, f.file_id, j.line_number, TRUE AS quarantined
-        FROM raw.rejects j JOIN landed_files f USING (source_file)
-        WHERE j.entity = {quote_literal(entity.qualified_name)}
-            AND j.landed_record IS NOT NULL AND j._dt BETWEEN $first AND $last
         ORDER BY _dt, file_id, line_number"""
 
 

@@ -1,8 +1,10 @@
 """The expectation suites, as code: built from the landing contract and quality.yml.
 
 Each expectation carries, in its meta, the Dagster check it belongs to and a stable rule name
-(`required:customer_id`) that acknowledgements refer to. Checks named in BLOCKING stop
-publishing; the others warn.
+(`time:not_after_delivery`) that acknowledgements refer to. Checks named in BLOCKING stop
+publishing; the others warn. The rules by which extraction quarantines rows (`required:<column>`,
+...) are judged over raw.rejects by expectations.rejects, not by GX: every such row is already in
+that table with the rules it broke.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from expectations.config import EntityRules, VolumeRules
-from expectations.frames import reference_column, value_column
+from expectations.frames import reference_column
 from sources.contract import Entity
+from sources.validate import rejection_rules
 
 BLOCKING = {
-    "contract": "landed rows meet the contract: keys and required values present, values in "
-    "their allowed sets and ranges, no key with conflicting copies in a delivery, no time after "
-    "its delivery day",
-    "gaps": "a daily source delivered every day (a header-only file counts as a quiet day)",
+    "contract": "no key with conflicting copies in a delivery, no time after its delivery day",
+    "gaps": "a declared source has landed, and delivered every expected day (a header-only file "
+    "counts as a quiet day)",
+    "quarantine": "rows kept out of the raw tables by the contract (a missing required value, a "
+    "value outside its allowed set or range, an unparseable value or line), by rule: a warning, "
+    "blocking when a delivery day's rejected rows exceed both thresholds of quality.yml",
     "files": "every landed file could be read: none empty, undecodable, of another format, "
     "with a header lacking a required column, refused by the parser, or outside the landing tree",
 }
@@ -28,8 +33,6 @@ WARNING = {
     "lateness": "rows delivered later than the configured lateness after they happened",
     "referential": "rows pointing at unknown CRM customers, orders with neither email nor phone",
     "volume": "a day's row count within a band around the median of the same weekday",
-    "quarantine": "rows kept out of the raw tables by the contract (unparseable values, "
-    "broken lines), by reason",
 }
 CHECKS = {**BLOCKING, **WARNING}
 
@@ -39,7 +42,8 @@ class Rule:
     check: str
     name: str
     description: str
-    expectation_type: str  # the GX class name, e.g. ExpectColumnValuesToNotBeNull
+    # the GX class name, e.g. ExpectColumnValuesToBeInSet; None for the quarantine's rules
+    expectation_type: str | None
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -55,41 +59,8 @@ class Rule:
 
 
 def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
-    """Rules over each landed row of a partition."""
-    found = []
-    for column in entity.columns:
-        if column.required:
-            found.append(
-                Rule(
-                    "contract",
-                    f"required:{column.name}",
-                    f"{column.name} is present",
-                    "ExpectColumnValuesToNotBeNull",
-                    {"column": column.name},
-                )
-            )
-        if column.allowed:
-            found.append(
-                Rule(
-                    "contract",
-                    f"allowed:{column.name}",
-                    f"{column.name} is one of {', '.join(column.allowed)}",
-                    "ExpectColumnValuesToBeInSet",
-                    {"column": column.name, "value_set": [a.lower() for a in column.allowed]},
-                )
-            )
-        if column.value_range:
-            low, high = column.value_range
-            found.append(
-                Rule(
-                    "contract",
-                    f"range:{column.name}",
-                    f"{column.name} is within [{low}, {high}]",
-                    "ExpectColumnValuesToBeBetween",
-                    {"column": value_column(column), "min_value": low, "max_value": high},
-                )
-            )
-    found += [
+    """Rules over each loaded row of a partition."""
+    found = [
         Rule(
             "contract",
             "key:no_conflicting_copies",
@@ -150,6 +121,14 @@ def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
             )
         )
     return found
+
+
+def reject_rules(entity: Entity) -> list[Rule]:
+    """The quarantine's rules: each way extraction rejects a row of `entity`."""
+    return [
+        Rule("quarantine", rule.name, f"{rule.column or 'the line'}: {rule.reason}", None)
+        for rule in rejection_rules(entity)
+    ]
 
 
 def partition_rules(entity: Entity, volume: VolumeRules) -> list[Rule]:

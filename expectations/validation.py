@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -17,54 +16,17 @@ import pandas as pd
 
 from expectations.config import QualityConfig
 from expectations.frames import file_names, partition_frame, prepare_row_frames, row_frames
-from expectations.suites import BLOCKING, Rule, partition_rules, row_rules
+from expectations.outcomes import CheckOutcome, RuleOutcome
+from expectations.rejects import judge_rejects
+from expectations.suites import Rule, partition_rules, row_rules
 from sources.contract import Entity
+from sources.landing import entity_dir
 
 SAMPLES = 10
 
 
 class ExpectationRaisedError(RuntimeError):
     """An expectation could not be evaluated; its result says nothing about the data."""
-
-
-@dataclass
-class RuleOutcome:
-    entity: str
-    rule: Rule
-    evaluated: int = 0
-    unexpected: int = 0
-    samples: list[str] = field(default_factory=list)
-    dates: set[dt.date] = field(default_factory=set)
-    acknowledged: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return self.unexpected > 0
-
-
-@dataclass
-class CheckOutcome:
-    entity: str
-    check: str
-    rules: list[RuleOutcome]
-    counts: dict[str, int] = field(default_factory=dict)  # for checks without rules
-
-    @property
-    def failures(self) -> list[RuleOutcome]:
-        return [r for r in self.rules if r.failed]
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures and not any(self.counts.values())
-
-    @property
-    def blocks(self) -> bool:
-        """A blocking check with a failure nobody acknowledged."""
-        return self.check in BLOCKING and any(not r.acknowledged for r in self.failures)
-
-    @property
-    def unexpected(self) -> int:
-        return sum(r.unexpected for r in self.rules) + sum(self.counts.values())
 
 
 class GxSession:
@@ -153,8 +115,7 @@ def raised_exception(info) -> str | None:
 def _row_sample(frame: pd.DataFrame, index, column: str | None, files: dict[int, str]) -> str:
     row = frame.loc[index]
     value = f" {column}={row[column]}" if column in frame.columns else ""
-    state = " (quarantined)" if row["quarantined"] else ""
-    return f"{files[row['file_id']]}:{row['line_number']}{value}{state}"
+    return f"{files[row['file_id']]}:{row['line_number']}{value}"
 
 
 def validate_entity(
@@ -163,7 +124,9 @@ def validate_entity(
     entity: Entity,
     config: QualityConfig,
     days: list[dt.date],
+    landing: Path,
 ) -> list[CheckOutcome]:
+    """Every check of `entity` over `days`; `landing` is where its source was declared to land."""
     rules = config.entities[entity.qualified_name]
     outcomes: dict[str, RuleOutcome] = {}
 
@@ -181,9 +144,22 @@ def validate_entity(
                 if len(outcome.samples) < SAMPLES:
                     outcome.samples.append(_row_sample(frame, index, rule.column, files))
 
+    for outcome in judge_rejects(con, entity, rules):
+        outcomes[outcome.rule.name] = outcome
+
     partition_suite = partition_rules(entity, config.volume)
+    for rule in partition_suite:
+        outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule)
     frame = partition_frame(con, entity, config.volume, days)
-    if len(frame):
+    never_landed = {}
+    if not len(frame):  # the frame starts on the first day the entity landed
+        folder = entity_dir(landing, entity)
+        message = (
+            f"{entity.qualified_name}: source {entity.source} is declared (CADENCE_SOURCES) but "
+            f"nothing has ever landed in {folder}"
+        )
+        never_landed[message] = 1
+    else:
         suite = f"{entity.table_name}.partitions"
         for rule, result in session.validate(suite, partition_suite, frame, True):
             outcome = outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule, len(frame))
@@ -197,9 +173,12 @@ def validate_entity(
     by_check: dict[str, list[RuleOutcome]] = {}
     for outcome in outcomes.values():
         by_check.setdefault(outcome.rule.check, []).append(outcome)
-    checks = [CheckOutcome(entity.qualified_name, c, r) for c, r in by_check.items()]
-    checks.append(quarantine_outcome(con, entity, days))
-    return checks
+    checks = {c: CheckOutcome(entity.qualified_name, c, r) for c, r in by_check.items()}
+    # Every entity has a gap check: whatever its cadence, a declared source must have landed.
+    checks.setdefault("gaps", CheckOutcome(entity.qualified_name, "gaps", [])).counts.update(
+        never_landed
+    )
+    return list(checks.values())
 
 
 def _day_sample(frame: pd.DataFrame, index, rule: Rule) -> str:
@@ -221,16 +200,3 @@ def _acknowledge(outcomes, config: QualityConfig) -> None:
             outcome.acknowledged = outcome.dates <= config.acknowledged_dates(*key)
         else:
             outcome.acknowledged = outcome.unexpected <= config.acknowledged_rows(*key)
-
-
-def quarantine_outcome(
-    con: duckdb.DuckDBPyConnection, entity: Entity, days: list[dt.date]
-) -> CheckOutcome:
-    """Rows of the run's days kept out of the raw table, by reason (from `raw.rejects`)."""
-    counts = con.execute(
-        """SELECT reason, count(*) FROM raw.rejects
-        WHERE entity = ? AND _dt IN (SELECT day FROM run_days)
-        GROUP BY reason ORDER BY count(*) DESC, reason""",
-        [entity.qualified_name],
-    ).fetchall()
-    return CheckOutcome(entity.qualified_name, "quarantine", [], dict(counts))

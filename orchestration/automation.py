@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.jobs import materialize_everything
+from orchestration.jobs import declared_selection, materialize_everything
 from orchestration.partitions import (
     discover_days,
     landing_days,
@@ -36,13 +36,21 @@ def day_of(folder: str) -> str:
 
 
 def run_for_days(
-    instance: dg.DagsterInstance, days: list[str], new_days: list[str], run_key: str
+    instance: dg.DagsterInstance,
+    days: list[str],
+    new_days: list[str],
+    run_key: str,
+    sources: tuple[str, ...],
 ) -> dg.RunRequest:
     """One run over the span of `days`, in the partitions' order once `new_days` are added."""
     order = [*instance.get_dynamic_partitions(landing_days.name), *new_days]
     positions = sorted(order.index(day) for day in days)
     first, last = order[positions[0]], order[positions[-1]]
-    return dg.RunRequest(run_key=run_key, tags=range_tags(first, last))
+    return dg.RunRequest(
+        run_key=run_key,
+        tags=range_tags(first, last),
+        asset_selection=declared_selection(sources),
+    )
 
 
 @dg.sensor(
@@ -62,7 +70,13 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
     days = sorted({day_of(folder) for folder in new})
     return dg.SensorResult(
         run_requests=[
-            run_for_days(context.instance, days, new_days, f"landed:{days[0]}..{days[-1]}")
+            run_for_days(
+                context.instance,
+                days,
+                new_days,
+                f"landed:{days[0]}..{days[-1]}",
+                landing.declared_sources,
+            )
         ],
         dynamic_partitions_requests=[landing_days.build_add_request(new_days)] if new_days else [],
         cursor=json.dumps(sorted(present)),
@@ -84,4 +98,8 @@ def daily_schedule(context: dg.ScheduleEvaluationContext, landing: LandingZone):
         return dg.SkipReason(f"nothing has landed under {landing.path}")
     newest = max(keys)
     scheduled = (context.scheduled_execution_time or dt.datetime.now(dt.UTC)).date()
-    return dg.RunRequest(run_key=f"daily:{scheduled.isoformat()}", partition_key=newest)
+    return dg.RunRequest(
+        run_key=f"daily:{scheduled.isoformat()}",
+        partition_key=newest,
+        asset_selection=declared_selection(landing.declared_sources),
+    )

@@ -2,6 +2,9 @@
 
 CADENCE_HOME         where the warehouse, published files and reports live (default: ./.cadence)
 CADENCE_LANDING_DIR  the landing tree to load (default: $CADENCE_HOME/sample/landing)
+CADENCE_SOURCES      the sources this deployment has, comma-separated (default: crm,email,orders,
+                     every source of the landing contract); the others are neither expected nor
+                     checked, and their raw tables stay empty
 CADENCE_DUCKDB_MEMORY_LIMIT  DuckDB's memory limit for extraction and dbt (default: 3GB);
                      beyond it DuckDB spills to $CADENCE_HOME/scratch/duckdb_spill
 CADENCE_ACKNOWLEDGEMENTS  a YAML file of acknowledged known problems, added to those in
@@ -22,6 +25,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.run_lock import run_lock
+from sources.contract import entities
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOME = REPO_ROOT / ".cadence"
@@ -42,6 +46,25 @@ def cadence_home(configured: str | None = None) -> Path:
 def landing_dir(configured: str | None = None, home: Path | None = None) -> Path:
     explicit = configured or os.environ.get("CADENCE_LANDING_DIR")
     return Path(explicit).resolve() if explicit else (home or cadence_home()) / "sample" / "landing"
+
+
+class UnknownSourceError(ValueError):
+    """CADENCE_SOURCES names a source the landing contract does not have."""
+
+
+def declared_sources(configured: str | None = None) -> tuple[str, ...]:
+    """The sources this deployment has, in the contract's order: `configured` (comma-separated),
+    else $CADENCE_SOURCES, else every source of the landing contract."""
+    known = list(dict.fromkeys(entity.source for entity in entities().values()))
+    listed = configured or os.environ.get("CADENCE_SOURCES") or ",".join(known)
+    names = {name.strip() for name in listed.split(",") if name.strip()}
+    unknown = names - set(known)
+    if unknown or not names:
+        raise UnknownSourceError(
+            f"CADENCE_SOURCES={listed!r}: name one or more of {', '.join(known)} "
+            f"(unknown: {', '.join(sorted(unknown)) or 'none given'})"
+        )
+    return tuple(source for source in known if source in names)
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -108,14 +131,20 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class LandingZone(dg.ConfigurableResource):
-    """The landing tree: `<landing>/<source>/<entity>/dt=YYYY-MM-DD/<file>`."""
+    """The landing tree: `<landing>/<source>/<entity>/dt=YYYY-MM-DD/<file>`, and which sources
+    this deployment has (comma-separated; default $CADENCE_SOURCES)."""
 
     landing_dir: str | None = None
     home: str | None = None
+    sources: str | None = None
 
     @property
     def path(self) -> Path:
         return landing_dir(self.landing_dir, cadence_home(self.home))
+
+    @property
+    def declared_sources(self) -> tuple[str, ...]:
+        return declared_sources(self.sources)
 
 
 class QualityGates(dg.ConfigurableResource):

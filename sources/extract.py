@@ -35,7 +35,7 @@ LINEAGE_COLUMNS = {
 REJECTS_DDL = """CREATE TABLE IF NOT EXISTS raw.rejects (
     entity VARCHAR, _dt DATE, source_file VARCHAR, line_number BIGINT, column_name VARCHAR,
     raw_value VARCHAR, reason VARCHAR, raw_record VARCHAR, _loaded_at TIMESTAMP,
-    landed_record VARCHAR)"""
+    landed_record VARCHAR, rules VARCHAR[])"""
 # Files that were not loaded, by why: each blocks publishing (expectations/, check `files`) until
 # it is fixed and its day re-run, or acknowledged.
 REFUSED_STATUSES = (
@@ -74,6 +74,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     con.execute(REJECTS_DDL)
     # Warehouses created before rejects kept the contract columns as landed.
     con.execute("ALTER TABLE raw.rejects ADD COLUMN IF NOT EXISTS landed_record VARCHAR")
+    # ... and the rules each row broke, which the quality gates judge by day.
+    con.execute("ALTER TABLE raw.rejects ADD COLUMN IF NOT EXISTS rules VARCHAR[]")
     con.execute(LOAD_LOG_DDL)
     columns = {c.name: SQL_TYPES[c.type] for c in entity.columns} | LINEAGE_COLUMNS
     ddl = ", ".join(f"{quote_identifier(c)} {t}" for c, t in columns.items())
@@ -213,7 +215,7 @@ def load_partitions(
             SELECT {name}, _dt, source_file, line_number, violations[1].column_name,
                 violations[1].raw_value,
                 array_to_string(list_transform(violations, v -> v.reason), '; '),
-                raw_record, ?, landed_record
+                raw_record, ?, landed_record, list_transform(violations, v -> v.rule)
             FROM validated WHERE len(violations) > 0""",
             [loaded_at],
         )

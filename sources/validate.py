@@ -1,11 +1,14 @@
 """Typed values and contract violations of the rows in `landed_text`, as SQL from the contract.
 
-Every violation of a row is listed; the row is rejected when it has any. Numeric ranges are not
-checked here: an out-of-range value is loaded and blocks publishing through the quality gates, so
-that a data engineer sees it rather than losing the row.
+Every violation of a row is listed, each with the name of the rule it breaks
+(`required:customer_id`, `allowed:activity_type`, `range:amount`, `unparseable:occurred_at`, or
+`unparseable:line` for a line that is not a record); the row is rejected when it has any. The
+quality gates judge a day's rejected rows by rule (expectations/rejects.py).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sources.contract import Column, Entity
 from sources.sql import quote_identifier, quote_literal
@@ -54,57 +57,103 @@ def typed_expression(column: Column, entity: Entity) -> str:
     return f"try_cast({value} AS {SQL_TYPES[column.type]})"
 
 
-def _violation(column: Column, condition: str, reason: str) -> str:
-    return (
-        f"CASE WHEN {condition} THEN struct_pack(column_name := {quote_literal(column.name)}, "
-        f"raw_value := {quote_identifier(column.name)}, "
-        f"reason := {quote_literal(f'{column.name}: {reason}')}) END"
-    )
+@dataclass(frozen=True)
+class RowRule:
+    """One way a landed row breaks the contract: `condition` (SQL over landed_text, given the
+    column's typed expression) is true for the rows that break it."""
+
+    name: str
+    column: str
+    reason: str
+    condition: str
 
 
-def violations(column: Column, typed: str) -> list[str]:
+def column_rules(column: Column, typed: str) -> list[RowRule]:
     value = _text(column)
+    present_but_untyped = f"{value} IS NOT NULL AND {typed} IS NULL"
     found = []
     if column.required:
-        found.append(_violation(column, f"{value} IS NULL", "required value missing"))
-    if column.allowed:
-        allowed = ", ".join(column.allowed)
         found.append(
-            _violation(
-                column,
-                f"{value} IS NOT NULL AND {typed} IS NULL",
-                f"value not in allowed set [{allowed}]",
+            RowRule(
+                f"required:{column.name}", column.name, "required value missing", f"{value} IS NULL"
+            )
+        )
+    if column.allowed:
+        found.append(
+            RowRule(
+                f"allowed:{column.name}",
+                column.name,
+                f"value not in allowed set [{', '.join(column.allowed)}]",
+                present_but_untyped,
             )
         )
     elif column.type != "string":
         found.append(
-            _violation(
-                column, f"{value} IS NOT NULL AND {typed} IS NULL", f"unparseable {column.type}"
+            RowRule(
+                f"unparseable:{column.name}",
+                column.name,
+                f"unparseable {column.type}",
+                present_but_untyped,
+            )
+        )
+    if column.value_range:
+        low, high = column.value_range
+        found.append(
+            RowRule(
+                f"range:{column.name}",
+                column.name,
+                f"value out of range [{low}, {high}]",
+                f"{typed} NOT BETWEEN {low!r} AND {high!r}",
             )
         )
     return found
+
+
+# A line the reader could not split into the file's columns (its own reason comes from the reader).
+UNPARSEABLE_LINE = RowRule(
+    "unparseable:line", "", "not a record of its file's format", "structural_error IS NOT NULL"
+)
+
+
+def rejection_rules(entity: Entity) -> list[RowRule]:
+    """Every rule by which a row of `entity` is rejected: the unparseable line, then the rules of
+    its contract columns."""
+    return [UNPARSEABLE_LINE] + [
+        rule
+        for column in entity.columns
+        for rule in column_rules(column, typed_expression(column, entity))
+    ]
+
+
+def _violation(rule: RowRule) -> str:
+    return (
+        f"CASE WHEN {rule.condition} THEN struct_pack(rule := {quote_literal(rule.name)}, "
+        f"column_name := {quote_literal(rule.column)}, "
+        f"raw_value := {quote_identifier(rule.column)}, "
+        f"reason := {quote_literal(f'{rule.column}: {rule.reason}')}) END"
+    )
 
 
 def validated_select(entity: Entity) -> str:
     """SELECT over landed_text: typed contract columns, lineage, and the list of violations."""
     typed = {c.name: typed_expression(c, entity) for c in entity.columns}
     structural = (
-        "[struct_pack(column_name := structural_column, raw_value := raw_record, "
-        "reason := structural_error)]"
+        f"[struct_pack(rule := {quote_literal(UNPARSEABLE_LINE.name)}, "
+        "column_name := structural_column, raw_value := raw_record, reason := structural_error)]"
     )
-    checks = [v for column in entity.columns for v in violations(column, typed[column.name])]
+    checks = [_violation(r) for r in rejection_rules(entity) if r is not UNPARSEABLE_LINE]
     typed_list = ",\n        ".join(
         f"{expr} AS {quote_identifier(name)}" for name, expr in typed.items()
     )
-    # The contract columns as landed (after any vendor mapping), kept for rejected rows only: the
-    # quality gates count their missing keys and disallowed values from it.
+    # The contract columns as landed (after any vendor mapping), kept for rejected rows only, for
+    # whoever reviews them (raw_record holds the line as the file had it).
     landed_record = ", ".join(
         f"{quote_identifier(name)} := landed_text.{quote_identifier(name)}" for name in typed
     )
     return f"""SELECT
         {typed_list},
         _extra, source_file, line_number, _dt, raw_record,
-        CASE WHEN structural_error IS NOT NULL THEN {structural}
+        CASE WHEN {UNPARSEABLE_LINE.condition} THEN {structural}
             ELSE list_filter([{", ".join(checks)}], v -> v IS NOT NULL) END AS violations,
         CASE WHEN structural_error IS NULL AND len(violations) > 0
             THEN CAST(to_json(struct_pack({landed_record})) AS VARCHAR) END AS landed_record

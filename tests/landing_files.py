@@ -11,6 +11,7 @@ from sources.contract import entities
 
 ACTIVITY_HEADER = entities()["crm/activities"].column_names
 CUSTOMER_HEADER = entities()["crm/customers"].column_names
+ORDER_HEADER = entities()["orders/orders"].column_names
 
 
 def partition(landing: Path, entity: str, day: str) -> Path:
@@ -77,3 +78,17 @@ def customer(customer_id: str, **overrides: str) -> list[str]:
         "updated_at": "2026-06-01 09:00:00",
     } | overrides
     return [row[c] for c in CUSTOMER_HEADER]
+
+
+def order(order_id: str, day: str, **overrides: str) -> list[str]:
+    row = {
+        "order_id": order_id,
+        "buyer_email": "zs@x.cn",
+        "buyer_phone": "13800138000",
+        "ordered_at": f"{day} 11:00:00",
+        "amount": "100.00",
+        "currency": "CNY",
+        "status": "paid",
+        "channel": "web",
+    } | overrides
+    return [row[c] for c in ORDER_HEADER]

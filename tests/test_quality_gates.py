@@ -19,34 +19,20 @@ import yaml
 
 from expectations.suites import Rule
 from orchestration.publishing.versions import current_version, rollback
-from sources.contract import entities
 from tests.conftest import check_of, materialize
 from tests.landing_files import (
     ACTIVITY_HEADER,
     CUSTOMER_HEADER,
+    ORDER_HEADER,
     activity,
     customer,
+    order,
     partition,
     write_csv,
     write_jsonl,
 )
 
 DAYS = ["2026-06-01", "2026-06-02", "2026-06-03"]
-ORDER_HEADER = entities()["orders/orders"].column_names
-
-
-def order(order_id: str, day: str, **overrides: str) -> list[str]:
-    row = {
-        "order_id": order_id,
-        "buyer_email": "zs@x.cn",
-        "buyer_phone": "13800138000",
-        "ordered_at": f"{day} 11:00:00",
-        "amount": "100.00",
-        "currency": "CNY",
-        "status": "paid",
-        "channel": "web",
-    } | overrides
-    return [row[c] for c in ORDER_HEADER]
 
 
 def write_clean_landing(landing: Path, days: list[str] = DAYS) -> None:
@@ -103,13 +89,38 @@ def null_key(landing: Path) -> None:
     )
 
 
-def out_of_range_amount(landing: Path) -> None:
+def null_keys_above_the_thresholds(landing: Path) -> None:
+    """12 of the last day's 14 activities without a customer: more than 1% and more than 10."""
+    write_csv(
+        partition(landing, "crm/activities", DAYS[2]),
+        "a.csv",
+        ACTIVITY_HEADER,
+        [activity(f"A2{n:02}", customer_id="" if n >= 2 else "C1") for n in range(14)],
+    )
+
+
+def amounts_out_of_range_above_the_thresholds(landing: Path) -> None:
     write_csv(
         partition(landing, "orders/orders", DAYS[2]),
         "o.csv",
         ORDER_HEADER,
-        [order("O2", DAYS[2], amount="99999999999")],
+        [order(f"O2{n:02}", DAYS[2], amount="99999999999") for n in range(11)],
     )
+
+
+def a_few_malformed_rows(landing: Path) -> None:
+    """0.02% of the last day's 5,000 orders out of range, and one of its 2 activities without a
+    customer (50% of the day, but 1 row)."""
+    write_csv(
+        partition(landing, "orders/orders", DAYS[2]),
+        "o.csv",
+        ORDER_HEADER,
+        [
+            order(f"O2{n:04}", DAYS[2], amount="99999999999" if n == 0 else "100.00")
+            for n in range(5000)
+        ],
+    )
+    null_key(landing)
 
 
 def future_late_and_broken_rows(landing: Path) -> None:
@@ -187,8 +198,22 @@ BAD_DELIVERIES = [
         2,
     ),
     (missing_day, "raw/email__events", "gaps", "gaps:every_day_landed", 1),
-    (null_key, "raw/crm__activities", "contract", "required:customer_id", 1),
-    (out_of_range_amount, "raw/orders__orders", "contract", "range:amount", 1),
+    (
+        null_keys_above_the_thresholds,
+        "raw/crm__activities",
+        "quarantine",
+        "required:customer_id (2026-06-03: 12 of 14 rows rejected, more than 1.00% of the day's "
+        "rows and more than 10)",
+        12,
+    ),
+    (
+        amounts_out_of_range_above_the_thresholds,
+        "raw/orders__orders",
+        "quarantine",
+        "range:amount (2026-06-03: 11 of 11 rows rejected, more than 1.00% of the day's rows and "
+        "more than 10)",
+        11,
+    ),
 ]
 
 
@@ -235,7 +260,8 @@ def test_time_rules_and_quarantine_count_exactly(published):
     broken = check_of(result, "raw/crm__activities", "quarantine")
     assert (broken.passed, broken.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert broken.metadata["unexpected_count"].value == 1
-    assert "Expected Number of Columns: 9 Found: 10" in broken.metadata["failed_rules"].value
+    assert broken.metadata["failed_rules"].value == "unparseable:line"
+    assert "Expected Number of Columns: 9 Found: 10" in broken.metadata["results"].value
     assert not published_step_succeeded(result)
 
 
@@ -271,6 +297,37 @@ def test_a_refused_file_blocks_publishing_and_everything_else_is_checked(publish
         ).fetchone() == (0,)
     assert not published_step_succeeded(result)
     assert sha256(home / "published" / "cadence.duckdb") == before
+
+
+def test_a_few_malformed_rows_are_quarantined_and_publish_with_warnings(tmp_path):
+    # A home of its own: the shared one's incremental facts hold the clean landing's rows.
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    write_clean_landing(landing)
+    a_few_malformed_rows(landing)
+
+    result = materialize(dg.DagsterInstance.ephemeral(), home, landing)
+
+    assert published_step_succeeded(result)
+    for asset, rule in [
+        ("raw/orders__orders", "range:amount"),
+        ("raw/crm__activities", "required:customer_id"),
+    ]:
+        warned = check_of(result, asset, "quarantine")
+        assert (warned.passed, warned.severity) == (False, dg.AssetCheckSeverity.WARN), asset
+        assert (
+            warned.metadata["failed_rules"].value,
+            warned.metadata["unexpected_count"].value,
+        ) == (
+            rule,
+            1,
+        )
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(
+            "SELECT count(*) FROM raw.orders__orders WHERE order_id = 'O20000'"
+        ).fetchone() == (0,)
+        assert con.execute(
+            "SELECT rules FROM raw.rejects WHERE entity = 'orders/orders'"
+        ).fetchall() == [(["range:amount"],)]
 
 
 def test_exact_redelivery_warns_with_the_surplus_count(published):
@@ -364,16 +421,19 @@ def test_make_run_exits_non_zero_naming_the_failed_check(tmp_path, monkeypatch, 
 
     landing = tmp_path / "landing"
     write_clean_landing(landing)
-    null_key(landing)
+    null_keys_above_the_thresholds(landing)
     monkeypatch.setenv("CADENCE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CADENCE_LANDING_DIR", str(landing))
 
     assert main(["run"]) == 1
 
     out, err = capsys.readouterr()
-    assert "error: check raw/crm__activities:contract failed: required:customer_id" in err
+    assert (
+        "error: check raw/crm__activities:quarantine failed: required:customer_id (2026-06-03: "
+        "12 of 14 rows rejected" in err
+    )
     assert "nothing published" in err
-    assert "raw/crm__activities:contract  required:customer_id" in out
+    assert "raw/crm__activities:quarantine  required:customer_id" in out
     assert re.search(r"extract_landing\s+FAILED", out)  # its blocking check failed
     assert re.search(r"dbt_models\s+not run", out)
     assert not (tmp_path / "home" / "published" / "cadence.duckdb").exists()
@@ -393,8 +453,8 @@ def test_backfill_reloads_and_checks_only_its_days(published):
 
     result = materialize(instance, home, landing, first=DAYS[2], last=DAYS[2])
 
-    failed = check_of(result, "raw/crm__activities", "contract")
-    assert failed.metadata["unexpected_count"].value == 1
+    warned = check_of(result, "raw/crm__activities", "quarantine")
+    assert warned.metadata["unexpected_count"].value == 1
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         after = dict(
             con.execute(

@@ -2,7 +2,9 @@
 the landed-data checks over what was loaded (orchestration/assets/quality.py).
 
 One step loads every selected entity over the whole partition range (a single-run backfill): a
-first load may hold years of days, and one DuckDB connection serves them all.
+first load may hold years of days, and one DuckDB connection serves them all. A run selects the
+raw assets of the sources the deployment declares (CADENCE_SOURCES, orchestration.jobs); every
+raw table exists, empty for a source not declared, so that dbt builds.
 """
 
 import datetime as dt
@@ -15,7 +17,7 @@ from orchestration.partitions import landing_days
 from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
 from orchestration.resources import LandingZone, QualityGates, Warehouse
 from sources.contract import entities
-from sources.extract import load_partitions
+from sources.extract import ensure_tables, load_partitions
 
 
 @dg.multi_asset(
@@ -52,6 +54,8 @@ def extract_landing(
         progress.report("days loaded", days_read, len(days) * len(selected))
 
     with duckdb.get_connection() as con:
+        for entity in entities().values():
+            ensure_tables(con, entity)
         for key in selected:
             entity = ENTITY_BY_KEY[key]
             summary = load_partitions(
@@ -80,5 +84,10 @@ def extract_landing(
         checked = {key.asset_key for key in context.selected_asset_check_keys}
         if checked:
             yield from landed_check_results(
-                context, con, quality, [ENTITY_BY_KEY[k] for k in selected if k in checked], days
+                context,
+                con,
+                quality,
+                [ENTITY_BY_KEY[k] for k in selected if k in checked],
+                days,
+                landing.path,
             )

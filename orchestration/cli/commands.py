@@ -32,7 +32,12 @@ from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_ev
 from orchestration.cli.summary import render, render_short
 from orchestration.cli.terminal import STEPS, RunWatcher, first_line
 from orchestration.publishing.versions import RollbackError, rollback
-from orchestration.resources import PublishedMarts, cadence_home, landing_dir
+from orchestration.resources import (
+    PublishedMarts,
+    UnknownSourceError,
+    cadence_home,
+    landing_dir,
+)
 from orchestration.run_lock import RunInProgressError, run_lock
 from sources.generator.identity_quality import truth_beside
 
@@ -89,7 +94,7 @@ def run(first: str | None = None, last: str | None = None, verbose: bool = False
         except NothingLandedError as error:
             _stderr(f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.")
             return 2
-        except UnknownDayError as error:
+        except (UnknownDayError, UnknownSourceError) as error:
             _stderr(f"error: {error}")
             return 2
         lines = check_lines(result.get_asset_check_evaluations())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.jobs import declared_selection
 from orchestration.partitions import (
     discover_days,
     full_range,
@@ -14,6 +15,7 @@ from orchestration.partitions import (
     range_tags,
     register_days,
 )
+from orchestration.resources import LandingZone
 
 
 class NothingLandedError(RuntimeError):
@@ -34,9 +36,10 @@ def run_everything(
     console_log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Register every landed day as a partition, then extract the range `first`..`last` (all
-    days by default) in one step (a single-run backfill), check it, build and test every dbt
-    model, and publish when every check passed. Dagster's console log shows messages from
-    `console_log_level` up; the run gets `run_id` when given (to watch its events)."""
+    days by default) of the declared sources in one step (a single-run backfill), check it,
+    build and test every dbt model, and publish when every check passed. Dagster's console log
+    shows messages from `console_log_level` up; the run gets `run_id` when given (to watch its
+    events)."""
     days = discover_days(landing)
     if not days:
         raise NothingLandedError(
@@ -56,7 +59,14 @@ def run_everything(
         first, last = last, first
     from orchestration.definitions import defs
 
-    return defs.resolve_job_def("materialize_everything").execute_in_process(
+    job = defs.resolve_job_def("materialize_everything")
+    selection = declared_selection(
+        ((resources or {}).get("landing") or LandingZone()).declared_sources
+    )
+    if selection is not None:
+        # Subset first: execute_in_process refuses a selection together with resources.
+        job = job.get_subset(asset_selection=set(selection))
+    return job.execute_in_process(
         instance=instance,
         tags=range_tags(first, last),
         run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
