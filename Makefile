@@ -23,7 +23,7 @@ DBT := $(CURDIR)/$(VENV)/bin/dbt
 # dagster-dbt looks up `dbt` on PATH in places (`dagster dev` prepares the manifest with it).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup manifest generate run demo docs backfill rollback test lint pytest bench dev clean
+.PHONY: help setup manifest generate run demo docs backfill rollback test lint pytest bench dev bi test-bi clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,8 +42,8 @@ generate: setup  ## generate the sample landing tree (PROFILE=small|large, SEED=
 	rm -rf $(SAMPLE_DIR)
 	$(PY) -m sources.generator --profile $(PROFILE) --seed $(SEED) --out $(SAMPLE_DIR)
 
-run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME (VERBOSE=1: dbt's output, every check)
-	$(PY) -m orchestration.cli run $(if $(VERBOSE),--verbose)
+run: manifest  ## materialise everything over $$CADENCE_LANDING_DIR into $$CADENCE_HOME (FULL=1: full rebuild; VERBOSE=1: dbt's output, every check)
+	$(PY) -m orchestration.cli run $(if $(FULL),--full-refresh) $(if $(VERBOSE),--verbose)
 
 demo: generate run docs  ## set up, generate the sample, materialise everything, print the summary
 
@@ -78,6 +78,27 @@ dev: manifest  ## the Dagster UI with the project loaded (runs of `make run` inc
 	mkdir -p $(CADENCE_HOME)/dagster
 	test -f $(CADENCE_HOME)/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(CADENCE_HOME)/dagster/dagster.yaml
 	DAGSTER_HOME=$(CADENCE_HOME)/dagster $(VENV)/bin/dagster dev -m orchestration.definitions
+
+# Superset in a virtualenv of its own under $$CADENCE_HOME (its pins conflict with the project's).
+BI_HOME := $(CADENCE_HOME)/bi
+BI_VENV := $(BI_HOME)/venv
+BI_PORT ?= 8088
+
+$(BI_VENV)/.installed: bi/requirements.txt
+	@$(UV) --version >/dev/null 2>&1 || $(HOST_PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) venv --quiet --allow-existing --python 3.11 $(BI_VENV)
+	$(UV) pip install --quiet --python $(BI_VENV)/bin/python -r bi/requirements.txt
+	@touch $@
+
+bi: $(BI_VENV)/.installed  ## Superset on 127.0.0.1:$$BI_PORT with the Cadence dashboard over the published file
+	CADENCE_BI_HOME=$(BI_HOME) SUPERSET_CONFIG_PATH=$(CURDIR)/bi/superset_config.py \
+		$(BI_VENV)/bin/python bi/superset_setup.py $(CADENCE_HOME)/published/cadence.duckdb
+	@echo "Superset:  http://127.0.0.1:$(BI_PORT)/superset/dashboard/cadence/"
+	CADENCE_BI_HOME=$(BI_HOME) SUPERSET_CONFIG_PATH=$(CURDIR)/bi/superset_config.py \
+		$(BI_VENV)/bin/superset run --host 127.0.0.1 --port $(BI_PORT) --with-threads
+
+test-bi: manifest $(BI_VENV)/.installed  ## the Superset dashboard imported and rendered in headless Chromium
+	CADENCE_BI_VENV=$(BI_VENV) $(PY) -m pytest -m superset tests/test_superset.py
 
 clean:  ## remove the local warehouse, sample and Dagster history (not the virtualenv)
 	rm -rf $(CADENCE_HOME) dbt_project/target dbt_project/logs

@@ -1,5 +1,6 @@
-"""Unattended runs: a sensor for newly landed `dt=` folders and a daily schedule. Both run the
-whole graph (extract, checks, dbt, publish) over the days concerned, in one run."""
+"""Unattended runs: a sensor for newly landed `dt=` folders and a daily schedule run the whole
+graph (extract, checks, dbt, publish) over the days concerned, in one run, touching only what
+those days change; a weekly full rebuild recomputes everything from raw and tests every row."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import dagster as dg
 from orchestration.jobs import declared_selection, materialize_everything
 from orchestration.partitions import (
     discover_days,
+    full_range,
     landing_days,
     range_tags,
     register_days,
     unregistered_days,
 )
 from orchestration.resources import LandingZone
+from orchestration.run_scope import full_refresh_tags
 from sources.contract import entities
 from sources.landing import landed_days
 
@@ -101,5 +104,28 @@ def daily_schedule(context: dg.ScheduleEvaluationContext, landing: LandingZone):
     return dg.RunRequest(
         run_key=f"daily:{scheduled.isoformat()}",
         partition_key=newest,
+        asset_selection=declared_selection(landing.declared_sources),
+    )
+
+
+@dg.schedule(
+    job=materialize_everything,
+    cron_schedule="0 2 * * 0",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every Sunday night, before the daily run: a full rebuild over every landed day. "
+    "It recomputes identity from raw (the only way a cluster splits, e.g. after a blocklist "
+    "change), runs every dbt test over all rows rather than the day's, and writes the published "
+    "files afresh.",
+)
+def weekly_full_rebuild(context: dg.ScheduleEvaluationContext, landing: LandingZone):
+    register_days(context.instance, discover_days(landing.path))
+    if not context.instance.get_dynamic_partitions(landing_days.name):
+        return dg.SkipReason(f"nothing has landed under {landing.path}")
+    first, last = full_range(context.instance)
+    scheduled = (context.scheduled_execution_time or dt.datetime.now(dt.UTC)).date()
+    return dg.RunRequest(
+        run_key=f"weekly-full:{scheduled.isoformat()}",
+        tags=range_tags(first, last) | full_refresh_tags(),
         asset_selection=declared_selection(landing.declared_sources),
     )

@@ -10,7 +10,7 @@ from orchestration.assets.dbt import dbt_models
 from orchestration.assets.extract import extract_landing
 from orchestration.assets.publish import published_marts
 from orchestration.assets.report import published_report
-from orchestration.automation import daily_schedule, landing_sensor
+from orchestration.automation import daily_schedule, landing_sensor, weekly_full_rebuild
 from orchestration.jobs import materialize_everything
 from orchestration.project import dbt_project
 from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
@@ -18,7 +18,7 @@ from orchestration.resources import LandingZone, PublishedMarts, QualityGates, W
 defs = dg.Definitions(
     assets=[extract_landing, dbt_models, published_marts, published_report],
     jobs=[materialize_everything],
-    schedules=[daily_schedule],
+    schedules=[daily_schedule, weekly_full_rebuild],
     sensors=[landing_sensor],
     resources={
         "duckdb": Warehouse(),

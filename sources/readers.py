@@ -108,6 +108,14 @@ def _resolve_header(entity: Entity, names: list[str]) -> Header:
     return Header(_record_keys(names), contract, extras, mapping)
 
 
+def _resolve_counted_header(entity: Entity, names: list[str], data_rows: int) -> Header:
+    """`_resolve_header`, whose refusal also says how many data rows the file held."""
+    try:
+        return _resolve_header(entity, names)
+    except RefusedFileError as refusal:
+        raise RefusedFileError(refusal.status, str(refusal), data_rows) from None
+
+
 def _value_expression(column: str, source_expr: str, mapping: Mapping | None) -> str:
     """The file's value for `column`, with the vendor mapping's coded values translated."""
     codes = (mapping.values if mapping else {}).get(column)
@@ -251,10 +259,7 @@ def read_csv(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -
     )
     data_rows = parsed.rows + parsed.rejected
     _refuse_an_unclosed_quote(text_path, data_rows)
-    try:
-        header = _resolve_header(entity, names)
-    except RefusedFileError as refusal:
-        raise RefusedFileError(refusal.status, str(refusal), data_rows) from None
+    header = _resolve_counted_header(entity, names, data_rows)
     select_list = {
         **_lineage(landed, day),
         "line_number": "line_number",
@@ -330,10 +335,7 @@ def read_parquet(con, entity: Entity, landed: LandedFile, day: str, scratch: Pat
         if row[0] != "file_row_number"
     ]
     data_rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
-    try:
-        header = _resolve_header(entity, names)
-    except RefusedFileError as refusal:
-        raise RefusedFileError(refusal.status, str(refusal), data_rows) from None
+    header = _resolve_counted_header(entity, names, data_rows)
     select_list = {
         **_lineage(landed, day),
         "line_number": "file_row_number + 1",

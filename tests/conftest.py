@@ -88,6 +88,7 @@ def materialize(
     acknowledgements: Path | None = None,
     first: str | None = None,
     last: str | None = None,
+    full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
     os.environ["CADENCE_HOME"] = str(home)
     return run_everything(
@@ -95,6 +96,7 @@ def materialize(
         landing,
         first=first,
         last=last,
+        full_refresh=full_refresh,
         resources={
             "duckdb": Warehouse(home=str(home)),
             "landing": LandingZone(landing_dir=str(landing)),

@@ -7,10 +7,11 @@ import json
 
 import dagster as dg
 
-from orchestration.automation import daily_schedule, landing_sensor
+from orchestration.automation import daily_schedule, landing_sensor, weekly_full_rebuild
 from orchestration.cli.runner import UnknownDayError, run_everything
 from orchestration.partitions import landing_days
 from orchestration.resources import LandingZone
+from orchestration.run_scope import dbt_build_args
 from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -76,6 +77,41 @@ def test_daily_schedule_runs_the_newest_day(tmp_path):
     assert request.partition_key == "2026-06-02"
     assert request.run_key == "daily:2026-06-03"
     assert instance.get_dynamic_partitions(landing_days.name) == ["2026-06-01", "2026-06-02"]
+    # dbt builds and tests that day only.
+    daily_tags = {"dagster/partition": request.partition_key}
+    assert build_vars(instance, daily_tags) == {
+        "as_of_date": "2026-06-02",
+        "run_start": "2026-06-02",
+        "run_end": "2026-06-02",
+    }
+
+    weekly = weekly_full_rebuild(context)
+    assert weekly.run_key == "weekly-full:2026-06-03"
+    assert (weekly.tags[RANGE_START], weekly.tags[RANGE_END]) == ("2026-06-01", "2026-06-02")
+    args = dbt_build_args(instance, weekly.tags, dt.date(2026, 6, 2))
+    assert args[:2] == ["build", "--full-refresh"]
+    assert build_vars(instance, weekly.tags) == {"as_of_date": "2026-06-02"}
+
+
+def build_vars(instance, tags) -> dict:
+    args = dbt_build_args(instance, tags, dt.date(2026, 6, 2))
+    return json.loads(args[args.index("--vars") + 1])
+
+
+def test_a_range_that_ends_on_a_late_landed_day_builds_every_day_between_its_ends():
+    instance = dg.DagsterInstance.ephemeral()
+    # 06-02 landed after 06-03 and 06-04: the partitions keep the order they were added in.
+    instance.add_dynamic_partitions(
+        landing_days.name, ["2026-06-01", "2026-06-03", "2026-06-04", "2026-06-02"]
+    )
+    tags = {RANGE_START: "2026-06-04", RANGE_END: "2026-06-02"}
+    assert build_vars(instance, tags) == {
+        "as_of_date": "2026-06-02",
+        "run_start": "2026-06-02",
+        "run_end": "2026-06-04",
+    }
+    # Without partitions (a run launched by hand over nothing in particular): everything.
+    assert build_vars(instance, {}) == {"as_of_date": "2026-06-02"}
 
 
 def test_backfill_refuses_a_day_that_has_not_landed(tmp_path):

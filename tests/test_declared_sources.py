@@ -52,7 +52,7 @@ def test_a_run_selects_only_the_raw_tables_of_declared_sources():
 
 
 def test_an_unknown_source_stops_make_run_with_one_line(tmp_path, monkeypatch, capsys):
-    from orchestration.cli import main
+    from orchestration.cli.commands import main
 
     land_orders_only(tmp_path / "landing")
     monkeypatch.setenv("CADENCE_HOME", str(tmp_path / "home"))

@@ -97,6 +97,126 @@ def test_versions_switch_prune_and_roll_back(tmp_path):
     assert not list(published.glob(".*switching"))
 
 
+def _warehouse(path, days: dict[str, list[int]], note: str) -> None:
+    """A warehouse with a small mart and a fact published by day (one row per value)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.mart_small AS SELECT 'x@y.cn' AS email, ? AS note",
+            [note],
+        )
+        rows = [(day, value) for day, values in days.items() for value in values]
+        con.execute("CREATE OR REPLACE TABLE marts.fct_big (occurred_date DATE, amount INTEGER)")
+        con.executemany("INSERT INTO marts.fct_big VALUES (?, ?)", rows)
+
+
+MARTS = [
+    Mart("fct_big", {}, day_column="occurred_date"),
+    Mart("mart_small", {"email": {"pii": "email"}}),
+]
+
+
+def _publication(version: str) -> dict:
+    return {
+        "version": version,
+        "run_id": version,
+        "as_of_date": "2026-06-02",
+        "published_at": "2026-06-02T23:00:00+00:00",
+        "reporting_currency": "CNY",
+    }
+
+
+def _version(published, warehouse, name, previous=None, rebuilt=None):
+    building = start_version(published, name)
+    publication = _publication(name)
+    manifest = build_version(
+        building, warehouse, MARTS, publication, {}, previous=previous, rebuilt=rebuilt
+    )
+    return finish_version(building), manifest
+
+
+def _inode(path) -> int:
+    return path.stat().st_ino
+
+
+def _day_file(version, day: str):
+    (file,) = (version / "parquet" / "fct_big" / f"occurred_date={day}").iterdir()
+    return file
+
+
+def test_a_version_writes_only_the_marts_and_days_that_changed(tmp_path):
+    published, warehouse = tmp_path / "published", tmp_path / "warehouse.duckdb"
+    _warehouse(warehouse, {"2026-06-01": [1, 2], "2026-06-02": [3]}, "first")
+    v1, first = _version(published, warehouse, "v1")
+    assert first["written"] == {"fct_big": "all", "mart_small": "all"}
+
+    # A late event changes 06-01 and a new day arrives; the small mart is rebuilt the same.
+    _warehouse(warehouse, {"2026-06-01": [1, 2, 9], "2026-06-02": [3], "2026-06-03": [4]}, "first")
+    v2, second = _version(
+        published, warehouse, "v2", previous=v1, rebuilt={"fct_big", "mart_small"}
+    )
+    assert second["written"] == {
+        "fct_big": ["2026-06-01", "2026-06-03"],
+        "mart_small": "nothing (the previous version's)",
+    }
+    assert _inode(v2 / "parquet" / "mart_small.parquet") == _inode(
+        v1 / "parquet/mart_small.parquet"
+    )
+    assert _inode(_day_file(v2, "2026-06-02")) == _inode(_day_file(v1, "2026-06-02"))
+    assert _inode(_day_file(v2, "2026-06-01")) != _inode(_day_file(v1, "2026-06-01"))
+    con = duckdb.connect()
+    assert con.execute(
+        "SELECT occurred_date::varchar, amount FROM read_parquet("
+        f"'{v2}/parquet/fct_big/*/*.parquet', hive_partitioning = true) ORDER BY ALL"
+    ).fetchall() == [
+        ("2026-06-01", 1),
+        ("2026-06-01", 2),
+        ("2026-06-01", 9),
+        ("2026-06-02", 3),
+        ("2026-06-03", 4),
+    ]
+    with duckdb.connect(str(v2 / "cadence.duckdb"), read_only=True) as reader:
+        assert reader.execute("SELECT sum(amount), count(*) FROM marts.fct_big").fetchone() == (
+            19,
+            5,
+        )
+        assert reader.execute("SELECT email FROM marts.mart_small").fetchone() == ("x***@y.cn",)
+        assert reader.execute("SELECT version FROM meta.publication").fetchone() == ("v2",)
+
+    # A day that disappears is dropped; a mart no model rebuilt is not even read; a changed mart
+    # is replaced in both files.
+    _warehouse(warehouse, {"2026-06-01": [1, 2, 9], "2026-06-02": [3]}, "second")
+    v3, third = _version(published, warehouse, "v3", previous=v2, rebuilt={"fct_big"})
+    assert third["written"] == {
+        "fct_big": ["-2026-06-03"],
+        "mart_small": "nothing (the previous version's)",
+    }
+    assert not (v3 / "parquet" / "fct_big" / "occurred_date=2026-06-03").exists()
+    v4, fourth = _version(published, warehouse, "v4", previous=v3, rebuilt={"mart_small"})
+    assert fourth["written"] == {"fct_big": "nothing (the previous version's)", "mart_small": "all"}
+    for file in ("cadence.duckdb", "cadence_restricted.duckdb"):
+        with duckdb.connect(str(v4 / file), read_only=True) as reader:
+            assert reader.execute("SELECT note FROM marts.mart_small").fetchone() == ("second",)
+    with duckdb.connect(str(v4 / "cadence.duckdb"), read_only=True) as reader:
+        assert reader.execute("SELECT count(*) FROM marts.fct_big").fetchone() == (4,)
+    assert fourth["tables"]["fct_big"]["rows"] == 4
+
+
+def test_a_mart_whose_layout_changes_is_written_whole(tmp_path):
+    published, warehouse = tmp_path / "published", tmp_path / "warehouse.duckdb"
+    _warehouse(warehouse, {"2026-06-01": [1], "2026-06-02": [3]}, "first")
+    v1, _ = _version(published, warehouse, "v1")
+    # The fact is no longer published by day: one file, written whole, not patched by day.
+    building = start_version(published, "v2")
+    manifest = build_version(
+        building, warehouse, [Mart("fct_big", {}), MARTS[1]], _publication("v2"), {}, previous=v1
+    )
+    assert manifest["written"]["fct_big"] == "all"
+    assert (building / "parquet" / "fct_big.parquet").is_file()
+    with duckdb.connect(str(building / "cadence.duckdb"), read_only=True) as reader:
+        assert reader.execute("SELECT count(*) FROM marts.fct_big").fetchone() == (2,)
+
+
 def test_reporting_currency_is_the_one_every_money_column_declares(tmp_path):
     assert reporting_currency(dbt_project.manifest_path) == "CNY"  # dbt_project.yml's default
     manifest = json.loads(dbt_project.manifest_path.read_text())

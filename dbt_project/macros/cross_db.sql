@@ -76,9 +76,9 @@
 {%- endmacro %}
 
 {% macro duckdb__utc_to_local_date(column) -%}
-    cast(timezone('{{ var("reporting_timezone", "Asia/Shanghai") }}', timezone('UTC', {{ column }})) as date)
+    cast(timezone('{{ var("reporting_timezone") }}', timezone('UTC', {{ column }})) as date)
 {%- endmacro %}
 
 {% macro default__utc_to_local_date(column) -%}
-    to_date(from_utc_timestamp({{ column }}, '{{ var("reporting_timezone", "Asia/Shanghai") }}'))
+    to_date(from_utc_timestamp({{ column }}, '{{ var("reporting_timezone") }}'))
 {%- endmacro %}

@@ -6,7 +6,7 @@
     a mobile (1[3-9] + 9 digits), a landline (0 + area code + 7-8 digits) or a 400/800 service
     number; other country codes are accepted when 8-15 digits long (E.164's limits). -#}
 {% macro normalize_phone(column) -%}
-    {%- set country = var('phone_default_country_code', '86') | string -%}
+    {%- set country = var('phone_default_country_code') | string -%}
     {%- set ascii = "translate(" ~ column ~ ", '０１２３４５６７８９＋', '0123456789+')" -%}
     {%- set digits = regexp_replace_all(ascii, "'[^0-9]'", "''") -%}
     {%- set has_plus = regexp_like("trim(" ~ ascii ~ ")", "'^[+]'") -%}

@@ -1,6 +1,5 @@
 """The dbt models as assets; their tests surface as asset checks."""
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ from dagster_dbt import (
 from orchestration.as_of import resolve_as_of
 from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
+from orchestration.run_scope import dbt_build_args
 
 
 class CadenceDbtTranslator(DagsterDbtTranslator):
@@ -47,5 +47,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: W
         as_of = resolve_as_of(con)
     context.log.info(f"marts as of {as_of}")
     duckdb.export_for_dbt()
-    build_vars = json.dumps({"as_of_date": as_of.isoformat()})
-    yield from dbt.cli(["build", "--vars", build_vars], context=context).stream()
+    args = dbt_build_args(context.instance, context.run.tags, as_of)
+    yield from dbt.cli(args, context=context).stream()

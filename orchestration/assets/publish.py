@@ -9,6 +9,7 @@ import shutil
 
 import dagster as dg
 import duckdb
+from dagster import DagsterEventType
 
 from orchestration.as_of import resolve_as_of
 from orchestration.assets.dbt import dbt_models
@@ -16,15 +17,18 @@ from orchestration.cli.check_report import check_lines, tally
 from orchestration.project import dbt_project
 from orchestration.publishing.build import build_version, new_version_name
 from orchestration.publishing.currency import reporting_currency
-from orchestration.publishing.gate import audit_problems, run_check_evaluations
+from orchestration.publishing.gate import audit_problems, run_check_evaluations, run_events
 from orchestration.publishing.masking import marts_from_manifest
 from orchestration.publishing.versions import (
+    current_version,
     finish_version,
     prune,
     start_version,
     switch_to,
+    versions_dir,
 )
 from orchestration.resources import PublishedMarts, Warehouse, duckdb_memory_limit
+from orchestration.run_scope import is_full_refresh
 
 MART_KEYS = [spec.key for spec in dbt_models.specs if spec.group_name == "marts"]
 
@@ -36,7 +40,8 @@ MART_KEYS = [spec.key for spec in dbt_models.specs if spec.group_name == "marts"
     kinds={"duckdb", "parquet"},
     description="The marts for readers, $CADENCE_HOME/published: masked cadence.duckdb (schema "
     "marts) and parquet/, unmasked cadence_restricted.duckdb; only from a run whose checks all "
-    "passed. Earlier versions are kept for `make rollback`.",
+    "passed. Earlier versions are kept for `make rollback`. A run writes only the marts, and the "
+    "days of the facts, that changed since the previous version; a full rebuild writes all.",
 )
 def published_marts(
     context: dg.AssetExecutionContext, duckdb: Warehouse, published: PublishedMarts
@@ -59,6 +64,7 @@ def published_marts(
         "reporting_currency": reporting_currency(dbt_project.manifest_path),
         "checks": tally(check_lines(evaluations)),
     }
+    previous = current_version(published.path)
     building = start_version(published.path, version)
     try:
         manifest = build_version(
@@ -67,6 +73,11 @@ def published_marts(
             marts_from_manifest(dbt_project.manifest_path),
             publication,
             {"memory_limit": duckdb_memory_limit(), "temp_directory": str(duckdb.spill_dir)},
+            # A full rebuild writes every file afresh, compacting what daily runs patched.
+            previous=None
+            if previous is None or is_full_refresh(context.run.tags)
+            else versions_dir(published.path) / previous,
+            rebuilt=rebuilt_marts(context.instance, context.run.run_id),
         )
     except Exception:
         shutil.rmtree(building, ignore_errors=True)
@@ -96,10 +107,18 @@ def published_marts(
                     if v["masked_columns"]
                 }
             ),
+            "written": dg.MetadataValue.json(manifest["written"]),
             "versions_removed": len(removed),
             **{f"preview_{t}": preview for t, preview in previews.items()},
         }
     )
+
+
+def rebuilt_marts(instance: dg.DagsterInstance, run_id: str) -> set[str]:
+    """The marts a dbt model materialised in this run (a mart's key is its model's name)."""
+    materialised = run_events(instance, run_id, DagsterEventType.ASSET_MATERIALIZATION)
+    keys = {event.materialization.asset_key for event in materialised}
+    return {key.path[-1] for key in MART_KEYS if key in keys}
 
 
 def _cell(value: object) -> str | int | float | bool | None:

@@ -3,8 +3,9 @@
 Every landed day is registered as a partition, then one run extracts the whole range (a
 single-run backfill) and builds and tests the dbt models (orchestration.cli.runner). The run is
 recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
-`backfill --from D --to D` does the same over a range of landed days. `rollback` switches readers
-back to the previously published version.
+`backfill --from D --to D` does the same over a range of landed days; `run --full-refresh`
+rebuilds every incremental dbt model from raw. `rollback` switches readers back to the previously
+published version.
 
 The terminal shows each step as it starts and ends, then a short summary; the full dbt log, every
 message of the run and every check go to $CADENCE_HOME/reports/ (`--verbose` prints them too).
@@ -69,7 +70,12 @@ def locked(command: str, action: Callable[[], int]) -> int:
         return 1
 
 
-def run(first: str | None = None, last: str | None = None, verbose: bool = False) -> int:
+def run(
+    first: str | None = None,
+    last: str | None = None,
+    verbose: bool = False,
+    full_refresh: bool = False,
+) -> int:
     home = cadence_home()
     landing = landing_dir(home=home)
     reports = home / "reports"
@@ -88,6 +94,7 @@ def run(first: str | None = None, last: str | None = None, verbose: bool = False
                     landing,
                     first=first,
                     last=last,
+                    full_refresh=full_refresh,
                     run_id=run_id,
                     console_log_level="CRITICAL",
                 )
@@ -135,7 +142,8 @@ def report_outcome(
     was_published = any(e.is_step_success and e.step_key == PUBLISH_STEP for e in result.all_events)
     if was_published and not failures:
         print(f"Published:   {published / 'cadence.duckdb'} (schema marts, personal data masked)")
-        print(f"             {published / 'parquet'}/<mart>.parquet")
+        parquet = published / "parquet"
+        print(f"             {parquet}/<mart>.parquet; facts: {parquet}/<fact>/<day column>=<day>/")
         print(
             f"Restricted:  {published / 'cadence_restricted.duckdb'} (unmasked; authorised users)"
         )
@@ -169,8 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     verbose.add_argument(
         "--verbose", action="store_true", help="also print dbt's output, every check and table"
     )
-    commands.add_parser(
+    run_command = commands.add_parser(
         "run", parents=[verbose], help="materialise everything over $CADENCE_LANDING_DIR"
+    )
+    run_command.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from raw and run every test over everything (schedule weekly)",
     )
     backfill = commands.add_parser(
         "backfill",
@@ -183,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rollback", help="publish the previous version again")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return locked("run", lambda: run(verbose=args.verbose))
+        return locked("run", lambda: run(verbose=args.verbose, full_refresh=args.full_refresh))
     if args.command == "backfill":
         return locked("backfill", lambda: run(args.first, args.last, args.verbose))
     if args.command == "rollback":

@@ -16,6 +16,7 @@ from orchestration.partitions import (
     register_days,
 )
 from orchestration.resources import LandingZone
+from orchestration.run_scope import full_refresh_tags
 
 
 class NothingLandedError(RuntimeError):
@@ -32,14 +33,16 @@ def run_everything(
     resources: Mapping[str, object] | None = None,
     first: str | None = None,
     last: str | None = None,
+    full_refresh: bool = False,
     run_id: str | None = None,
     console_log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Register every landed day as a partition, then extract the range `first`..`last` (all
     days by default) of the declared sources in one step (a single-run backfill), check it,
-    build and test every dbt model, and publish when every check passed. Dagster's console log
-    shows messages from `console_log_level` up; the run gets `run_id` when given (to watch its
-    events)."""
+    build and test the dbt models over those days (every model from raw and every test over
+    everything with `full_refresh`), and publish when every check passed. Dagster's console
+    log shows messages from `console_log_level` up; the run gets `run_id` when given (to
+    watch its events)."""
     days = discover_days(landing)
     if not days:
         raise NothingLandedError(
@@ -68,7 +71,7 @@ def run_everything(
         job = job.get_subset(asset_selection=set(selection))
     return job.execute_in_process(
         instance=instance,
-        tags=range_tags(first, last),
+        tags=range_tags(first, last) | (full_refresh_tags() if full_refresh else {}),
         run_config={"loggers": {"console": {"config": {"log_level": console_log_level}}}},
         resources=resources,
         run_id=run_id,

@@ -1,18 +1,31 @@
 """Write one published version from the warehouse: the masked file with its Parquet twins, and
-the restricted file. Nothing here touches what readers currently see (see versions.py)."""
+the restricted file. Nothing here touches what readers currently see (see versions.py).
+
+Given the previous version, only what changed is written (changes.py): the DuckDB files start as
+copies of the previous ones (shared blocks where the filesystem can clone), and only changed marts
+are replaced in them, or for a mart published by day, its changed days deleted and inserted; the
+Parquet files of unchanged marts and days are hard links to the previous version's. Without one
+(the first publication, a full rebuild), everything is written afresh, which also compacts the
+files.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
 
+from orchestration.publishing.bi_ready import make_bi_ready
+from orchestration.publishing.changes import MartChange, days_condition, plan
 from orchestration.publishing.masking import Mart
 from sources.sql import quote_identifier, quote_literal
 
+MASKED_FILE = "cadence.duckdb"
+RESTRICTED_FILE = "cadence_restricted.duckdb"
 PUBLICATION_COMMENTS = {
     "version": "The published version (a folder under published/versions).",
     "run_id": "The Dagster run that built it.",
@@ -34,17 +47,35 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _open(path: Path, warehouse: Path, config: dict) -> duckdb.DuckDBPyConnection:
+def clone_file(source: Path, target: Path) -> None:
+    """Copy `source`; copy_file_range lets the kernel share blocks (reflink) where it can."""
+    if not hasattr(os, "copy_file_range"):
+        shutil.copyfile(source, target)
+        return
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        remaining = os.fstat(src.fileno()).st_size
+        while remaining > 0:
+            copied = os.copy_file_range(src.fileno(), dst.fileno(), remaining)
+            if copied == 0:
+                break
+            remaining -= copied
+
+
+def _open(
+    path: Path, warehouse: Path, config: dict, previous: Path | None
+) -> duckdb.DuckDBPyConnection:
+    if previous is not None:
+        clone_file(previous, path)
     con = duckdb.connect(str(path), config=config)
     con.execute(f"ATTACH {quote_literal(str(warehouse))} AS warehouse (READ_ONLY)")
-    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     return con
 
 
 def _close(con: duckdb.DuckDBPyConnection, publication: dict) -> None:
-    con.execute("CREATE SCHEMA meta")
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(
-        """CREATE TABLE meta.publication AS SELECT
+        """CREATE OR REPLACE TABLE meta.publication AS SELECT
             CAST(? AS VARCHAR) AS version,
             CAST(? AS VARCHAR) AS run_id,
             CAST(? AS DATE) AS as_of_date,
@@ -65,40 +96,150 @@ def _close(con: duckdb.DuckDBPyConnection, publication: dict) -> None:
     con.close()
 
 
-def build_version(
-    building: Path, warehouse: Path, marts: list[Mart], publication: dict, config: dict
-) -> dict:
-    """Fill `building` and return the version's manifest."""
-    tables = {}
-    public = _open(building / "cadence.duckdb", warehouse, config)
-    for mart in marts:
-        name = quote_identifier(mart.name)
-        select = mart.published_select(_columns(public, mart.name))
-        public.execute(f"CREATE TABLE marts.{name} AS SELECT {select} FROM warehouse.marts.{name}")
-        parquet = building / "parquet" / f"{mart.name}.parquet"
-        public.execute(
-            f"COPY marts.{name} TO {quote_literal(str(parquet))} (FORMAT parquet, COMPRESSION zstd)"
+def _write_mart(
+    con: duckdb.DuckDBPyConnection,
+    change: MartChange,
+    select: str,
+    masked_columns: tuple[str, ...] = (),
+) -> None:
+    """Bring `marts.<mart>` of an open published file up to the warehouse's; a table written
+    afresh gets its descriptions and its unqualified view again."""
+    name = quote_identifier(change.mart.name)
+    source = f"SELECT {select} FROM warehouse.marts.{name}"
+    if change.rewrite or not change.mart.day_column:
+        if change.rewrite or change.changed:
+            con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {source}")
+            make_bi_ready(con, change.mart.name, masked_columns)
+        return
+    column = change.mart.day_column
+    if change.changed or change.removed:
+        stale = days_condition(column, change.changed | change.removed)
+        con.execute(f"DELETE FROM marts.{name} WHERE {stale}")
+    if change.changed:
+        con.execute(
+            f"INSERT INTO marts.{name} {source} WHERE {days_condition(column, change.changed)}"
         )
-        rows = public.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0]
-        tables[mart.name] = {"rows": rows, "masked_columns": mart.masked_columns}
+
+
+def _drop_gone(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'marts'"
+    ).fetchall()
+    for (table,) in tables:
+        if table not in keep:
+            con.execute(f"DROP VIEW IF EXISTS main.{quote_identifier(table)}")
+            con.execute(f"DROP TABLE marts.{quote_identifier(table)}")
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard links to every file under `source`, in the same layout under `target`."""
+    for path in source.rglob("*"):
+        if path.is_file():
+            linked = target / path.relative_to(source)
+            linked.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, linked)
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, change: MartChange, building: Path, previous: Path | None
+) -> None:
+    """The mart's Parquet twin: one file, or one `<day column>=<day>/` folder per day."""
+    mart, name = change.mart, quote_identifier(change.mart.name)
+    if not mart.day_column:
+        target = building / "parquet" / f"{mart.name}.parquet"
+        if change.unchanged:
+            os.link(previous / "parquet" / target.name, target)
+        else:
+            con.execute(
+                f"COPY marts.{name} TO {quote_literal(str(target))} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+        return
+    folder = building / "parquet" / mart.name
+    folder.mkdir()
+    written = set(change.fingerprint["parts"]) if change.rewrite else change.changed
+    if written:
+        condition = "true" if change.rewrite else days_condition(mart.day_column, written)
+        by_day = quote_identifier(mart.day_column)
+        con.execute(
+            f"COPY (SELECT * FROM marts.{name} WHERE {condition}) TO {quote_literal(str(folder))} "
+            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({by_day}), OVERWRITE_OR_IGNORE)"
+        )
+    if change.rewrite:
+        return
+    for day in set(change.fingerprint["parts"]) - written:
+        day_folder = f"{mart.day_column}={day}"
+        _link_tree(previous / "parquet" / mart.name / day_folder, folder / day_folder)
+
+
+def previous_fingerprints(previous: Path | None) -> dict:
+    """The previous version's fingerprints by mart; empty when it has none (or no version)."""
+    if previous is None:
+        return {}
+    return json.loads((previous / "manifest.json").read_text()).get("fingerprints", {})
+
+
+def build_version(
+    building: Path,
+    warehouse: Path,
+    marts: list[Mart],
+    publication: dict,
+    config: dict,
+    previous: Path | None = None,
+    rebuilt: set[str] | None = None,
+) -> dict:
+    """Fill `building` and return the version's manifest. `previous` is the folder of the version
+    to build on (None: write everything); `rebuilt` names the marts a model rebuilt in this run
+    (None: all of them)."""
+    fingerprints = previous_fingerprints(previous)
+    if not fingerprints:
+        previous = None
+    public = _open(
+        building / MASKED_FILE, warehouse, config, previous / MASKED_FILE if previous else None
+    )
+    changes = []
+    for mart in marts:
+        select = mart.published_select(_columns(public, mart.name))
+        is_rebuilt = rebuilt is None or mart.name in rebuilt
+        change = plan(public, mart, select, fingerprints.get(mart.name), is_rebuilt)
+        _write_mart(public, change, select, tuple(mart.masked_columns))
+        _write_parquet(public, change, building, previous)
+        changes.append(change)
+    _drop_gone(public, {m.name for m in marts})
     _close(public, publication)
 
-    restricted_path = building / "cadence_restricted.duckdb"
-    restricted = _open(restricted_path, warehouse, config)
-    for mart in marts:
-        if mart.has_personal_data:
-            name = quote_identifier(mart.name)
-            restricted.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM warehouse.marts.{name}")
+    restricted_path = building / RESTRICTED_FILE
+    restricted = _open(
+        restricted_path, warehouse, config, previous / RESTRICTED_FILE if previous else None
+    )
+    for change in changes:
+        if change.mart.has_personal_data:
+            _write_mart(restricted, change, "*")
+    _drop_gone(restricted, {c.mart.name for c in changes if c.mart.has_personal_data})
     _close(restricted, publication)
     os.chmod(restricted_path, 0o600)
 
     manifest = {
         **publication,
-        "tables": tables,
-        "restricted_tables": [m.name for m in marts if m.has_personal_data],
+        "tables": {
+            c.mart.name: {"rows": c.rows, "masked_columns": c.mart.masked_columns} for c in changes
+        },
+        "restricted_tables": [c.mart.name for c in changes if c.mart.has_personal_data],
+        "written": {c.mart.name: _written(c) for c in changes},
+        "fingerprints": {c.mart.name: c.fingerprint for c in changes},
     }
     (building / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
+
+
+def _written(change: MartChange) -> str | list[str]:
+    """What this version wrote of a mart, for the manifest: all, nothing, or the days."""
+    if change.unchanged:
+        return "nothing (the previous version's)"
+    if change.rewrite or not change.mart.day_column:
+        return "all"
+    return sorted(change.changed | {f"-{day}" for day in change.removed})
 
 
 def new_version_name(run_id: str) -> str:

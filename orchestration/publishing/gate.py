@@ -9,10 +9,11 @@ from dagster import DagsterEventType
 
 
 def run_check_evaluations(instance: dg.DagsterInstance, run_id: str) -> list:
-    return _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
+    return run_events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION)
 
 
-def _events(instance: dg.DagsterInstance, run_id: str, event_type: DagsterEventType) -> list:
+def run_events(instance: dg.DagsterInstance, run_id: str, event_type: DagsterEventType) -> list:
+    """The event-specific data of the run's events of one type."""
     records = instance.get_records_for_run(run_id, of_type=event_type).records
     return [r.event_log_entry.dagster_event.event_specific_data for r in records]
 
@@ -25,7 +26,7 @@ def audit_problems(
     instance: dg.DagsterInstance, run_id: str, evaluations: list[dg.AssetCheckEvaluation]
 ) -> list[str]:
     """Why this run must not publish, given its check evaluations; empty when it may."""
-    planned = _events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+    planned = run_events(instance, run_id, DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
     problems = [
         f"check {_name(e.asset_key, e.check_name)} failed"
         for e in evaluations

@@ -3,7 +3,8 @@
 A mart column declares `config: {meta: {pii: email|phone|name|identifier}}` in its
 `_<folder>__models.yml`. The published file shows it masked, unless it also says
 `published: keep` (a name where people must act on it); the restricted file holds every table
-that has personal data, unmasked, for authorised users.
+that has personal data, unmasked, for authorised users. A large fact declares
+`config: {meta: {published_by_day: <date column>}}` to be published, and replaced, by day.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def masked_expression(column: str, meta: dict) -> str:
 class Mart:
     name: str  # the relation in schema marts
     pii: dict[str, dict]  # column -> its meta, for personal-data columns
+    day_column: str | None = None  # published by day on this column, or as one file
 
     @property
     def has_personal_data(self) -> bool:
@@ -93,5 +95,6 @@ def marts_from_manifest(manifest_path: Path) -> list[Mart]:
                     f"{sorted(PII_KINDS)} (identifier needs type_column)"
                 )
             pii[column] = meta
-        marts.append(Mart(node["alias"] or node["name"], pii))
+        day_column = (node["config"].get("meta") or {}).get("published_by_day")
+        marts.append(Mart(node["alias"] or node["name"], pii, day_column))
     return sorted(marts, key=lambda m: m.name)

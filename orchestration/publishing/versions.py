@@ -3,13 +3,16 @@
     published/
       cadence.duckdb             masked marts (schema marts) for every reader
       cadence_restricted.duckdb  the marts with personal data, unmasked (mode 0600)
-      parquet/                   one masked Parquet file per mart (a symlink to the version's)
+      parquet/                   one masked Parquet file per mart, and per day for the facts
+                                 (<fact>/<day column>=<day>/); a symlink to the version's
       manifest.json              which version this is, from which run, with row counts
       versions/<version>/        every kept version, complete; the current one included
 
 The DuckDB files in `published/` are hard links to a version's files, swapped with os.replace:
 a reader holding the old file open keeps reading the old version; a new reader opens the new
-one; nobody ever sees a half-written file, and no run opens a published file for writing.
+one; nobody ever sees a half-written file, and no run opens a published file for writing. A
+version shares the unchanged Parquet files of the one before by hard links (build.py): files are
+never modified once published, so removing a version never touches another's.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ def scale_table(scale: str, result: dict) -> list[str]:
             "pipeline, incremental newest day", incremental["seconds"], incremental["peak_rss_gib"]
         ),
         *_peak_makeup(incremental),
+        *incremental_breakdown(incremental),
         "  reference DuckDB script (same days)",
     ]
     landed = sum(v for k, v in reference["rows"].items() if k.startswith("landed_"))
@@ -63,6 +64,38 @@ def scale_table(scale: str, result: dict) -> list[str]:
         f"pandas_vs_pipeline {ratios['pandas_vs_pipeline']}x   "
         f"marts equal: {'yes' if result['marts_equal'] else 'NO'}"
     )
+    return lines
+
+
+def incremental_breakdown(incremental: dict) -> list[str]:
+    """Where the incremental day's seconds went, and what a warm process would save."""
+    parts = incremental.get("breakdown")
+    if not parts:
+        return []
+    steps, dbt, fixed = parts["steps"], parts["dbt"], parts["fixed costs"]
+    lines = [
+        _row("  extract + GX gates", steps.get("extract_landing")),
+        _row("  dbt build (models + tests)", steps.get("dbt_models")),
+        _row("    dbt models", dbt.get("models")),
+        _row("    dbt tests", dbt.get("tests")),
+        _row("    dbt seeds and snapshots", dbt.get("seeds and snapshots")),
+        _row(
+            "    dbt start, parse, events",
+            parts["dbt step beyond execution (start, parse, Dagster events)"],
+        ),
+        _row("  publish", steps.get("published__marts")),
+        _row("  report", steps.get("published__report")),
+        _row(
+            "  outside the steps",
+            parts["outside the steps (interpreter, imports, run setup, summary)"],
+        ),
+        "    fixed costs, each measured cold: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in fixed.items()),
+        _row("  a warm process would save", parts["a warm process would save"]),
+    ]
+    if "marts_equal" in incremental:
+        equal = "yes" if incremental["marts_equal"] else "NO"
+        lines.append(f"    marts equal to the reference over every day: {equal}")
     return lines
 
 
@@ -91,32 +124,59 @@ def scale_curve(scales: dict) -> list[str]:
     return lines
 
 
+def _verdicts(checks: list[tuple[str, bool, str]]) -> list[str]:
+    return [
+        f"  {name:<40}{measured:>12}  {'met' if met else 'MISSED'}"
+        for name, met, measured in checks
+    ]
+
+
 def targets(results: dict) -> list[str]:
     scale = results["largest_scale"]
     largest = results["scales"][scale]
     wanted = results["targets"]
-    peak = max(largest["pipeline"]["peak_rss_gib"], largest["incremental"]["peak_rss_gib"])
-    checks = [
-        (
-            f"pipeline <= {wanted['full_vs_reference']}x reference",
-            largest["ratios"]["full_vs_reference"] <= wanted["full_vs_reference"],
-            f"{largest['ratios']['full_vs_reference']}x",
-        ),
-        (
-            f"incremental day <= {wanted['incremental_seconds']:.0f} s",
-            largest["incremental"]["seconds"] <= wanted["incremental_seconds"],
-            f"{largest['incremental']['seconds']:,.1f} s",
-        ),
-        (
-            f"peak RSS <= {wanted['peak_rss_gib']:.0f} GiB",
-            peak <= wanted["peak_rss_gib"],
-            f"{peak:.2f} GiB",
-        ),
-    ]
+    peak = largest["pipeline"]["peak_rss_gib"]
     lines = [f"Targets at {scale}"]
-    for name, met, measured in checks:
-        lines.append(f"  {name:<36}{measured:>12}  {'met' if met else 'MISSED'}")
+    lines += _verdicts(
+        [
+            (
+                f"pipeline <= {wanted['full_vs_reference']}x reference",
+                largest["ratios"]["full_vs_reference"] <= wanted["full_vs_reference"],
+                f"{largest['ratios']['full_vs_reference']}x",
+            ),
+            (
+                f"full build peak RSS <= {wanted['peak_rss_gib']:.0f} GiB",
+                peak <= wanted["peak_rss_gib"],
+                f"{peak:.2f} GiB",
+            ),
+        ]
+    )
+    for name, result in results["scales"].items():
+        lines += [
+            f"Incremental day at {name}",
+            *_verdicts(incremental_checks(name, result, wanted)),
+        ]
     return lines
+
+
+def incremental_checks(scale: str, result: dict, wanted: dict) -> list[tuple[str, bool, str]]:
+    """The incremental day's targets at one scale: wall, dbt, memory, equal marts."""
+    incremental = result["incremental"]
+    checks = []
+    if scale in wanted["incremental_seconds"]:
+        limit = wanted["incremental_seconds"][scale]
+        seconds = incremental["seconds"]
+        checks.append((f"wall <= {limit:.0f} s", seconds <= limit, f"{seconds:,.1f} s"))
+    if scale in wanted["incremental_dbt_seconds"]:
+        limit = wanted["incremental_dbt_seconds"][scale]
+        seconds = incremental["steps"].get("dbt_models", float("inf"))
+        checks.append((f"dbt <= {limit:.0f} s", seconds <= limit, f"{seconds:,.1f} s"))
+    limit = wanted["incremental_peak_rss_gib"]
+    peak = incremental["peak_rss_gib"]
+    checks.append((f"peak RSS <= {limit:.0f} GiB", peak <= limit, f"{peak:.2f} GiB"))
+    equal = incremental.get("marts_equal", False)
+    checks.append(("marts equal the reference (all days)", equal, "yes" if equal else "no"))
+    return checks
 
 
 def render(results: dict) -> str:

@@ -1,8 +1,58 @@
 -- Every CRM activity with its customer_key, through the CRM record it was logged against; an
 -- activity for a CRM customer_id never delivered in crm/customers goes to the unresolved bucket.
-with activities as (
-    select * from {{ ref('stg_crm__activities') }}
+-- Incremental (delete+insert on activity_id): a run resolves the activities it staged, and
+-- re-keys the earlier ones whose CRM record changed customer (a merge, a CRM record delivered
+-- after its activities).
+{{ config(unique_key='activity_id') }}
+-- depends_on: {{ ref('int_records_relabelled') }}
+
+with staged as (
+    select
+        activity_id,
+        customer_id,
+        rep_id,
+        activity_type,
+        direction,
+        occurred_at,
+        duration_seconds,
+        outcome,
+        subject
+    from {{ ref('stg_crm__activities') }}
+    {%- if is_incremental_run() %}
+        where {{ changed_in_run('delivered_date') }}
+    {%- endif %}
 ),
+
+{% if is_incremental_run() -%}
+    rekeyed as (
+        select
+            existing.activity_id,
+            existing.customer_id,
+            existing.rep_id,
+            existing.activity_type,
+            existing.direction,
+            existing.occurred_at,
+            existing.duration_seconds,
+            existing.outcome,
+            existing.subject
+        from {{ this }} as existing
+        inner join {{ ref('int_records_relabelled') }} as relabelled
+            on {{ crm_record_key('existing.customer_id') }} = relabelled.record_key
+        where
+            existing.customer_key <> relabelled.customer_key
+            and existing.activity_id not in (select activity_id from staged)
+    ),
+
+    activities as (
+        select * from staged
+        union all
+        select * from rekeyed
+    ),
+{%- else -%}
+    activities as (
+        select * from staged
+    ),
+{%- endif %}
 
 clustered as (
     select * from {{ ref('int_records_clustered') }}

@@ -1,8 +1,53 @@
 -- Every email event with its customer_key, through the recipient's address; an event whose
 -- address is not an address at all goes to the unresolved bucket.
-with email_events as (
-    select * from {{ ref('stg_email__events') }}
+-- Incremental (delete+insert on event_id): a run resolves the events it staged, and re-keys the
+-- earlier ones whose address changed customer (a merge).
+{{ config(unique_key='event_id') }}
+-- depends_on: {{ ref('int_records_relabelled') }}
+
+with staged as (
+    select
+        event_id,
+        email_address,
+        event_type,
+        campaign_id,
+        message_id,
+        occurred_at,
+        url
+    from {{ ref('stg_email__events') }}
+    {%- if is_incremental_run() %}
+        where {{ changed_in_run('delivered_date') }}
+    {%- endif %}
 ),
+
+{% if is_incremental_run() -%}
+    rekeyed as (
+        select
+            existing.event_id,
+            existing.email_address,
+            existing.event_type,
+            existing.campaign_id,
+            existing.message_id,
+            existing.occurred_at,
+            existing.url
+        from {{ this }} as existing
+        inner join {{ ref('int_records_relabelled') }} as relabelled
+            on {{ email_record_key('existing.email_address') }} = relabelled.record_key
+        where
+            existing.customer_key <> relabelled.customer_key
+            and existing.event_id not in (select event_id from staged)
+    ),
+
+    email_events as (
+        select * from staged
+        union all
+        select * from rekeyed
+    ),
+{%- else -%}
+    email_events as (
+        select * from staged
+    ),
+{%- endif %}
 
 clustered as (
     select * from {{ ref('int_records_clustered') }}

@@ -1,8 +1,57 @@
 -- Every order with its customer_key; an order with neither a usable email nor phone goes to the
 -- unresolved bucket (kept and counted, never dropped).
-with orders as (
-    select * from {{ ref('stg_orders__orders') }}
+-- Incremental (delete+insert on order_id): a run resolves the orders it staged (new orders and
+-- new states of earlier ones), and re-keys the earlier ones whose buyer changed customer.
+{{ config(unique_key='order_id') }}
+-- depends_on: {{ ref('int_records_relabelled') }}
+
+with staged as (
+    select
+        order_id,
+        buyer_email_address,
+        buyer_phone_e164,
+        ordered_at,
+        amount,
+        currency,
+        order_status,
+        sales_channel
+    from {{ ref('stg_orders__orders') }}
+    {%- if is_incremental_run() %}
+        where {{ changed_in_run('delivered_date') }}
+    {%- endif %}
 ),
+
+{% if is_incremental_run() -%}
+    rekeyed as (
+        select
+            existing.order_id,
+            existing.buyer_email_address,
+            existing.buyer_phone_e164,
+            existing.ordered_at,
+            existing.amount,
+            existing.currency,
+            existing.order_status,
+            existing.sales_channel
+        from {{ this }} as existing
+        inner join {{ ref('int_records_relabelled') }} as relabelled
+            on
+                {{ buyer_record_key('existing.buyer_email_address', 'existing.buyer_phone_e164') }}
+                = relabelled.record_key
+        where
+            existing.customer_key <> relabelled.customer_key
+            and existing.order_id not in (select order_id from staged)
+    ),
+
+    orders as (
+        select * from staged
+        union all
+        select * from rekeyed
+    ),
+{%- else -%}
+    orders as (
+        select * from staged
+    ),
+{%- endif %}
 
 clustered as (
     select * from {{ ref('int_records_clustered') }}

@@ -2,8 +2,21 @@
 -- for the unresolved bucket. Survivorship: name, company, owner, region and industry are the most
 -- recent non-null CRM values (by updated_at, then customer_id); the primary phone and email
 -- prefer a non-junk CRM value, then the most recently seen non-junk value from any source.
+-- Incremental (delete+insert on customer_key): a run rebuilds the customers it re-labelled and
+-- the unresolved bucket; the post-hook removes customers absorbed by a merge.
+{{ config(
+    unique_key='customer_key',
+    post_hook="delete from {{ this }} where not is_unresolved_bucket and customer_key not in
+        (select customer_key from {{ ref('int_records_clustered') }})"
+) }}
+-- depends_on: {{ ref('int_records_relabelled') }}
+
 with clustered as (
-    select * from {{ ref('int_records_clustered') }}
+    {%- if is_incremental_run() %}
+        select * from {{ ref('int_records_relabelled') }}
+    {%- else %}
+        select * from {{ ref('int_records_clustered') }}
+    {%- endif %}
 ),
 
 crm_customers as (
@@ -16,6 +29,13 @@ crm_customers as (
     inner join clustered on {{ crm_record_key('stg.customer_id') }} = clustered.record_key
 ),
 
+customer_identifiers as (
+    select * from {{ ref('bridge_customer_identifiers') }}
+    {%- if is_incremental_run() %}
+        where customer_key in (select customer_key from clustered)
+    {%- endif %}
+),
+
 identifiers as (
     select
         *,
@@ -25,12 +45,19 @@ identifiers as (
             cast(last_seen_at as {{ dbt.type_string() }}),
             identifier_value
         ) as preference
-    from {{ ref('bridge_customer_identifiers') }}
+    from customer_identifiers
     where identifier_type in ('email', 'phone')
 ),
 
 orders as (
     select * from {{ ref('int_orders_resolved') }}
+),
+
+customer_orders as (
+    select * from orders
+    {%- if is_incremental_run() %}
+        where customer_key in (select customer_key from clustered)
+    {%- endif %}
 ),
 
 crm_attributes as (
@@ -74,7 +101,7 @@ first_orders as (
     select
         customer_key,
         min(ordered_at) as first_order_at
-    from orders
+    from customer_orders
     where order_status <> 'cancelled'
     group by customer_key
 ),

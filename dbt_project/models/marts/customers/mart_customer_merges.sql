@@ -1,6 +1,10 @@
 -- Customer keys that changed between runs (grain: previous_customer_key, customer_key,
 -- changed_at): when new data links two people's records, the later-anchored key's records move
 -- to the surviving key. Nothing merges silently: every move is listed with its record count.
+-- Incremental: a run appends the changes the snapshot recorded since the latest one listed
+-- here; the snapshot keeps the history across full rebuilds, so a full rebuild lists it again.
+{{ config(unique_key='customer_merge_id') }}
+
 with assignments as (
     select * from {{ ref('snap_customer_key_assignments') }}
 ),
@@ -19,13 +23,27 @@ moves as (
     where previous.customer_key <> current_assignment.customer_key
 ),
 
+{% if is_incremental() -%}
+    unlisted_moves as (
+        select * from moves
+        where changed_at > (
+            select coalesce(max(changed_at), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+            from {{ this }}
+        )
+    ),
+{%- else -%}
+    unlisted_moves as (
+        select * from moves
+    ),
+{%- endif %}
+
 per_change as (
     select
         previous_customer_key,
         customer_key,
         changed_at,
         count(*) as records_moved
-    from moves
+    from unlisted_moves
     group by previous_customer_key, customer_key, changed_at
 )
 

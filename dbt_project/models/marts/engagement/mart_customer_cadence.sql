@@ -1,53 +1,45 @@
 -- Contact cadence per customer as of a date (grain: customer_key, every customer except the
--- unresolved bucket). Windows are trailing days ending on the as-of date (local dates): 7d is
--- the as-of day and the 6 before. A touch is an outbound interaction that counts as contact
--- (seed interaction_weights); customer-initiated means an inbound activity or an order.
--- cadence_status compares the customer with their tier's target (seed tier_cadence_targets,
--- tier from seed tier_by_segment; customers without purchases are 'No Purchases'):
---   over_contacted  more touches in 30 days than the tier's maximum;
---   neglected       the last touch (or, never touched, the start of what we observed of the
---                   customer) is older than the expected gap (30 / minimum touches per 30 days);
---   due_soon        the last touch is older than var due_soon_fraction (0.75) of that gap;
---   on_track        otherwise.
--- A burst is >= var burst_min_touches (5) touches within var burst_window_days (3) days that
--- start after >= var burst_silence_days (60) days without a touch. frequency_trend is the daily
--- rate of engagement in the last 30 days over the rate in the 90 days before; engagement is
--- touches, responses and customer-initiated interactions, leaving out touches on channels in var
--- decline_excluded_touch_channels (email: campaign sends follow the marketing calendar, not the
--- relationship; opens, clicks and replies still count). Declining (the churn-risk signal) needs
--- all three: a real prior rate (>= var decline_min_prior_interactions in 90 days), a trend <= var
--- decline_trend_threshold, and a drop below the expected count (prior / 3) of at least var
--- decline_min_drop_sd standard deviations of that count (Poisson: its square root), so small
--- numbers do not flag by chance.
--- p_alive and clv_decile come from mart_customer_lifetime_value (null without purchases).
-{%- set windows = [7, 30, 90, 180] %}
-{%- set burst_min_touches = var('burst_min_touches', 5) %}
-{%- set burst_window_days = var('burst_window_days', 3) %}
-{%- set burst_silence_days = var('burst_silence_days', 60) %}
-{%- set decline_min_prior = var('decline_min_prior_interactions', 6) %}
-{%- set decline_threshold = var('decline_trend_threshold', 0.5) %}
-{%- set decline_min_drop_sd = var('decline_min_drop_sd', 1) %}
-{%- set excluded_channels = var('decline_excluded_touch_channels', ['email']) %}
+-- unresolved bucket); definitions in _engagement__models.yml. Built from the daily state
+-- int_customer_days_summarised (per customer, day and channel: touches, weights, responses,
+-- customer-initiated interactions, last touch and response) and small per-customer tables;
+-- p_alive and clv_decile from mart_customer_lifetime_value (null without purchases).
+{%- set windows = var('cadence_windows_days') %}
+{%- set median_gap_window_start =
+    dbt.dateadd('day', -var('median_gap_window_days'), as_of_date()) %}
+{%- set burst_min_touches = var('burst_min_touches') %}
+{%- set burst_window_days = var('burst_window_days') %}
+{%- set burst_silence_days = var('burst_silence_days') %}
+{%- set recent_burst_days = var('recent_burst_days') %}
+{%- set recent_days = var('decline_recent_days') %}
+{%- set prior_days = var('decline_prior_days') %}
+{%- set decline_min_prior = var('decline_min_prior_interactions') %}
+{%- set decline_threshold = var('decline_trend_threshold') %}
+{%- set decline_min_drop_sd = var('decline_min_drop_sd') %}
+{%- set excluded_channels = var('decline_excluded_touch_channels') %}
+{#- the engagement expected in the recent window at the prior window's daily rate -#}
+{%- set expected_recent = '(measured.engagement_prior_' ~ prior_days ~ 'd * '
+    ~ recent_days ~ '.0 / ' ~ prior_days ~ ')' %}
 
-with interactions as (
+with days as (
     select
         customer_key,
-        occurred_at,
         occurred_date,
         channel,
-        is_touch,
-        is_response,
-        is_customer_initiated,
-        weight,
-        (
-            is_response
-            or is_customer_initiated
-            or (is_touch and channel not in ('{{ excluded_channels | join("', '") }}'))
-        ) as is_engagement,
+        touches,
+        weighted_touches,
+        customer_initiated,
+        responses_or_initiated
+        + case
+            when channel in ('{{ excluded_channels | join("', '") }}') then 0 else touches
+        end as engagements,
+        last_touch_at,
+        last_response_at,
         {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
             as days_ago
-    from {{ ref('fct_interactions') }}
-    where not is_unresolved and occurred_date <= {{ as_of_date() }}
+    from {{ ref('int_customer_days_summarised') }}
+    where
+        customer_key <> {{ unresolved_customer_key() }}
+        and occurred_date <= {{ as_of_date() }}
 ),
 
 customers as (
@@ -70,7 +62,7 @@ lifetime_value as (
 
 history as (
     -- nothing before the first interaction landed is known: "never touched" is measured from here
-    select min(occurred_date) as history_start_date from interactions
+    select min(occurred_date) as history_start_date from days
 ),
 
 tiers as (
@@ -88,24 +80,37 @@ windowed as (
     select
         customer_key,
         {%- for days in windows %}
-            count(case when is_touch and days_ago < {{ days }} then 1 end)
-                as touches_{{ days }}d,
             cast(
-                coalesce(sum(case when is_touch and days_ago < {{ days }} then weight end), 0)
+                sum(case when days_ago < {{ days }} then touches else 0 end)
+                as {{ dbt.type_bigint() }}
+            ) as touches_{{ days }}d,
+            cast(
+                coalesce(sum(case when days_ago < {{ days }} then weighted_touches end), 0)
                 as {{ exact_decimal_type() }}
             ) as weighted_touches_{{ days }}d,
-            count(case when is_customer_initiated and days_ago < {{ days }} then 1 end)
-                as customer_initiated_{{ days }}d,
+            cast(
+                sum(case when days_ago < {{ days }} then customer_initiated else 0 end)
+                as {{ dbt.type_bigint() }}
+            ) as customer_initiated_{{ days }}d,
         {%- endfor %}
-        count(case when is_engagement and days_ago < 30 then 1 end) as engagement_last_30d,
-        count(case when is_engagement and days_ago >= 30 and days_ago < 120 then 1 end)
-            as engagement_prior_90d,
-        max(case when is_touch then occurred_at end) as last_touch_at,
-        max(case when is_touch then occurred_date end) as last_touch_date,
-        max(case when is_customer_initiated then occurred_date end)
+        cast(
+            sum(case when days_ago < {{ recent_days }} then engagements else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as engagement_last_{{ recent_days }}d,
+        cast(sum(
+            case
+                when days_ago >= {{ recent_days }} and days_ago < {{ recent_days + prior_days }}
+                    then engagements
+                else 0
+            end
+        ) as {{ dbt.type_bigint() }}) as engagement_prior_{{ prior_days }}d,
+        max(last_touch_at) as last_touch_at,
+        max(case when touches > 0 then occurred_date end) as last_touch_date,
+        max(case when customer_initiated > 0 then occurred_date end)
             as last_customer_initiated_date,
-        max(case when is_response then occurred_at end) as last_response_at
-    from interactions
+        max(last_response_at) as last_response_at,
+        {{ latest_non_null('channel', 'last_touch_at') }} as last_touch_channel
+    from days
     group by customer_key
 ),
 
@@ -115,9 +120,9 @@ touch_days as (
         occurred_date,
         {{ dbt.datediff("cast('1970-01-01' as date)", 'occurred_date', 'day') }}
             as day_number,
-        count(*) as touches
-    from interactions
-    where is_touch
+        sum(touches) as touches
+    from days
+    where touches > 0
     group by customer_key, occurred_date
 ),
 
@@ -140,7 +145,7 @@ touch_gaps as (
 gap_summary as (
     select
         customer_key,
-        {{ median('case when occurred_date > ' ~ dbt.dateadd('day', -365, as_of_date())
+        {{ median('case when occurred_date > ' ~ median_gap_window_start
             ~ ' then gap_days end') }} as median_gap_days,
         max(
             case
@@ -168,15 +173,6 @@ last_gaps as (
         )
 ),
 
-last_touch_channels as (
-    select
-        customer_key,
-        {{ latest_non_null('channel', 'occurred_at') }} as last_touch_channel
-    from interactions
-    where is_touch
-    group by customer_key
-),
-
 measured as (
     select
         customers.customer_key,
@@ -196,7 +192,7 @@ measured as (
         gap_summary.median_gap_days,
         last_gaps.last_gap_days,
         windowed.last_touch_at,
-        last_touch_channels.last_touch_channel,
+        windowed.last_touch_channel,
         windowed.last_response_at,
         {{ dbt.datediff('windowed.last_touch_date', as_of_date(), 'day') }}
             as days_since_last_touch,
@@ -207,8 +203,10 @@ measured as (
             as_of_date(), 'day'
         ) }} as days_observed,
         gap_summary.last_burst_date,
-        coalesce(windowed.engagement_last_30d, 0) as engagement_last_30d,
-        coalesce(windowed.engagement_prior_90d, 0) as engagement_prior_90d
+        coalesce(windowed.engagement_last_{{ recent_days }}d, 0)
+            as engagement_last_{{ recent_days }}d,
+        coalesce(windowed.engagement_prior_{{ prior_days }}d, 0)
+            as engagement_prior_{{ prior_days }}d
     from customers
     cross join history
     left join rfm on customers.customer_key = rfm.customer_key
@@ -216,7 +214,6 @@ measured as (
     left join windowed on customers.customer_key = windowed.customer_key
     left join gap_summary on customers.customer_key = gap_summary.customer_key
     left join last_gaps on customers.customer_key = last_gaps.customer_key
-    left join last_touch_channels on customers.customer_key = last_touch_channels.customer_key
 ),
 
 targeted as (
@@ -227,17 +224,17 @@ targeted as (
         tiers.max_touches_per_30_days,
         30.0 / tiers.min_touches_per_30_days as expected_gap_days,
         case
-            when measured.engagement_prior_90d > 0
+            when measured.engagement_prior_{{ prior_days }}d > 0
                 then
-                    (measured.engagement_last_30d / 30.0)
-                    / (measured.engagement_prior_90d / 90.0)
+                    (measured.engagement_last_{{ recent_days }}d / {{ recent_days }}.0)
+                    / (measured.engagement_prior_{{ prior_days }}d / {{ prior_days }}.0)
         end as frequency_trend,
         coalesce(
-            measured.engagement_prior_90d >= {{ decline_min_prior }}
-            and measured.engagement_last_30d
-            <= {{ decline_threshold }} * measured.engagement_prior_90d / 3.0
-            and measured.engagement_prior_90d / 3.0 - measured.engagement_last_30d
-            >= {{ decline_min_drop_sd }} * sqrt(measured.engagement_prior_90d / 3.0),
+            measured.engagement_prior_{{ prior_days }}d >= {{ decline_min_prior }}
+            and measured.engagement_last_{{ recent_days }}d
+            <= {{ decline_threshold }} * {{ expected_recent }}
+            and {{ expected_recent }} - measured.engagement_last_{{ recent_days }}d
+            >= {{ decline_min_drop_sd }} * sqrt({{ expected_recent }}),
             false
         ) as is_declining
     from measured
@@ -277,16 +274,16 @@ select
             then 'neglected'
         when
             coalesce(days_since_last_touch, days_observed)
-            > expected_gap_days * {{ var('due_soon_fraction', 0.75) }}
+            > expected_gap_days * {{ var('due_soon_fraction') }}
             then 'due_soon'
         else 'on_track'
     end as cadence_status,
     coalesce(
-        last_burst_date > {{ dbt.dateadd('day', -180, as_of_date()) }}, false
+        last_burst_date > {{ dbt.dateadd('day', -recent_burst_days, as_of_date()) }}, false
     ) as has_recent_burst,
     last_burst_date,
-    engagement_last_30d,
-    engagement_prior_90d,
+    engagement_last_{{ recent_days }}d,
+    engagement_prior_{{ prior_days }}d,
     frequency_trend,
     is_declining,
     case
@@ -295,11 +292,20 @@ select
                 'engagement fell to ',
                 cast(cast(round(100 * frequency_trend) as integer) as {{ dbt.type_string() }}),
                 '% of its prior rate: ',
-                cast(engagement_last_30d as {{ dbt.type_string() }}),
-                ' in the last 30 days against ',
-                cast(engagement_prior_90d as {{ dbt.type_string() }}),
-                ' in the 90 days before (',
-                cast(cast(round(engagement_prior_90d / 3.0) as integer) as {{ dbt.type_string() }}),
+                cast(engagement_last_{{ recent_days }}d as {{ dbt.type_string() }}),
+                ' in the last {{ recent_days }} days against ',
+                cast(engagement_prior_{{ prior_days }}d as {{ dbt.type_string() }}),
+                ' in the {{ prior_days }} days before (',
+                cast(
+                    cast(
+                        round(
+                            engagement_prior_{{ prior_days }}d
+                            * {{ recent_days }}.0
+                            / {{ prior_days }}
+                        )
+                        as integer
+                    ) as {{ dbt.type_string() }}
+                ),
                 ' expected)'
             )
     end as decline_reason

@@ -1,34 +1,28 @@
--- RFM value per customer as of a date (grain: customer_key; customers with at least one paid
--- order on or before the as-of date). Recency in days since the last order; frequency and
--- monetary (revenue in var reporting_currency) over the trailing var rfm_window_days (default
--- 365). Scores 1-5 by quintile, ties sharing a score; rfm_segment from the editable rfm_segments
--- seed (all 125 codes).
--- Also the buy-till-you-die summary exactly as the lifetimes library computes it with daily
--- periods (summary_data_from_transaction_data, freq='D'): frequency = repeat purchase days,
--- recency = days from first to last purchase day, T = days from first purchase day to the as-of
--- date, monetary_value = mean revenue of the repeat purchase days (0 without repeats).
-{%- set window_days = var('rfm_window_days', 365) %}
+-- RFM value and the lifetimes summary per customer as of a date (grain: customer_key; customers
+-- with a paid order on or before the as-of date); definitions in _engagement__models.yml. Built
+-- from the paid orders and revenue per day of the daily state int_customer_days_summarised.
+{%- set window_days = var('rfm_window_days') %}
 
 with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where not is_unresolved and order_date <= {{ as_of_date() }}
+purchase_days as (
+    select
+        customer_key,
+        occurred_date as order_date,
+        sum(paid_orders) as paid_orders,
+        sum(revenue) as revenue
+    from {{ ref('int_customer_days_summarised') }}
+    where
+        paid_orders > 0
+        and customer_key <> {{ unresolved_customer_key() }}
+        and occurred_date <= {{ as_of_date() }}
+    group by customer_key, occurred_date
 ),
 
 segments as (
     select * from {{ ref('rfm_segments') }}
-),
-
-purchase_days as (
-    select
-        customer_key,
-        order_date,
-        sum(reporting_amount) as revenue
-    from orders
-    group by customer_key, order_date
 ),
 
 first_purchase_days as (
@@ -55,9 +49,9 @@ repeat_purchases as (
 windowed as (
     select
         customer_key,
-        count(*) as frequency_orders,
-        cast(sum(reporting_amount) as {{ exact_decimal_type() }}) as monetary
-    from orders
+        cast(sum(paid_orders) as {{ dbt.type_bigint() }}) as frequency_orders,
+        cast(sum(revenue) as {{ exact_decimal_type() }}) as monetary
+    from purchase_days
     where order_date > {{ dbt.dateadd('day', -window_days, as_of_date()) }}
     group by customer_key
 ),

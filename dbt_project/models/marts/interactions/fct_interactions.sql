@@ -2,31 +2,109 @@
     config(
         materialized='incremental',
         unique_key='interaction_id',
-        incremental_strategy=var('incremental_strategy', 'merge'),
+        incremental_strategy='merge',
         on_schema_change='append_new_columns'
     )
 }}
--- One row per real interaction from every source (grain: interaction_id). An email message is
--- one outbound touch; its first open, click and reply are responses to it, delivered, bounce,
--- unsubscribe and spam reports are kept with weight 0. Incremental: a run rebuilds the
--- interactions of the last late_arrival_lookback_days + response_window_days (late events, and
--- touches whose response may just have arrived) and those whose customer was merged away or was
--- unresolved.
+-- One row per real interaction from every source (grain: interaction_id); definitions in
+-- _interactions__models.yml. Incremental: a run rebuilds the interactions of the last
+-- late_arrival_lookback_days + response_window_days (late events, and touches whose response may
+-- just have arrived) and every interaction of a customer whose key changed: rows stored under a
+-- key that is no longer a customer (merged away, or unresolved until now) move to their new key,
+-- and all of that customer's rows are recomputed, since its responses now answer its touches.
 -- depends_on: {{ ref('int_records_clustered') }}
-{%- set response_window_days = var('response_window_days', 7) %}
-{%- set lookback_days = var('late_arrival_lookback_days', 3) + response_window_days %}
+{%- set response_window_days = var('response_window_days') %}
+{%- set lookback_days = var('late_arrival_lookback_days') + response_window_days %}
 
-with activities as (
-    select * from {{ ref('int_activities_resolved') }}
-),
+with
+{% if is_incremental() %}
+    cutoff as {{ materialized_cte() }} (
+        select
+            {{ dbt.dateadd('day', -lookback_days, 'max(occurred_at)') }} as rebuild_from
+        from {{ this }}
+    ),
 
-email_events as (
-    select * from {{ ref('int_email_events_resolved') }}
-),
+    stale as {{ materialized_cte() }} (
+        -- stored under a key that is no longer a customer: merged away, or unresolved so far
+        select
+            interaction_type,
+            source_record_id,
+            customer_key
+        from {{ this }}
+        where customer_key not in (
+            select customer_key from {{ ref('int_records_clustered') }}
+        )
+    ),
 
-orders as (
-    select * from {{ ref('int_orders_resolved') }}
-),
+    rekeyed_customers as {{ materialized_cte() }} (
+        select activities.customer_key
+        from {{ ref('int_activities_resolved') }} as activities
+        inner join stale
+            on
+                activities.activity_id = stale.source_record_id
+                and stale.interaction_type not like 'email%'
+                and stale.interaction_type <> 'order'
+        where activities.customer_key <> stale.customer_key
+        union
+        select email_events.customer_key
+        from {{ ref('int_email_events_resolved') }} as email_events
+        inner join stale
+            on
+                email_events.message_id = stale.source_record_id
+                and stale.interaction_type = 'email_message'
+        where email_events.customer_key <> stale.customer_key
+        union
+        select orders.customer_key
+        from {{ ref('int_orders_resolved') }} as orders
+        inner join stale
+            on
+                orders.order_id = stale.source_record_id
+                and stale.interaction_type = 'order'
+        where orders.customer_key <> stale.customer_key
+    ),
+
+    activities as (
+        select *
+        from {{ ref('int_activities_resolved') }}
+        where
+            occurred_at >= (select rebuild_from from cutoff)
+            or customer_key in (select customer_key from rekeyed_customers)
+    ),
+
+    email_events as (
+        -- every event of the messages in scope: a message's key, campaign and send time come
+        -- from all of its events
+        select *
+        from {{ ref('int_email_events_resolved') }}
+        where message_id in (
+            select message_id
+            from {{ ref('int_email_events_resolved') }}
+            where
+                occurred_at >= (select rebuild_from from cutoff)
+                or customer_key in (select customer_key from rekeyed_customers)
+        )
+    ),
+
+    orders as (
+        select *
+        from {{ ref('int_orders_resolved') }}
+        where
+            ordered_at >= (select rebuild_from from cutoff)
+            or customer_key in (select customer_key from rekeyed_customers)
+    ),
+{% else %}
+    activities as (
+        select * from {{ ref('int_activities_resolved') }}
+    ),
+
+    email_events as (
+        select * from {{ ref('int_email_events_resolved') }}
+    ),
+
+    orders as (
+        select * from {{ ref('int_orders_resolved') }}
+    ),
+{% endif %}
 
 weights as (
     select * from {{ ref('interaction_weights') }}
@@ -126,30 +204,14 @@ unioned as (
 ),
 
 {% if is_incremental() %}
-    reprocessed as (
-        -- rows whose customer no longer exists (merged into another) or was unresolved
-        select existing.interaction_id
-        from {{ this }} as existing
-        left join (
-            select distinct customer_key from {{ ref('int_records_clustered') }}
-        ) as current_customers
-            on existing.customer_key = current_customers.customer_key
-        where current_customers.customer_key is null
-    ),
-
-    cutoff as (
-        select
-            {{ dbt.dateadd('day', -lookback_days, 'max(occurred_at)') }} as rebuild_from
-        from {{ this }}
-    ),
-
     candidates as (
-        select unioned.*
+        -- scoped sources also bring older rows (a message's earlier events): only rows from the
+        -- cutoff on, or of a re-keyed customer, see every response that may follow them
+        select *
         from unioned
-        cross join cutoff
         where
-            unioned.occurred_at >= cutoff.rebuild_from
-            or unioned.interaction_id in (select interaction_id from reprocessed)
+            occurred_at >= (select rebuild_from from cutoff)
+            or customer_key in (select customer_key from rekeyed_customers)
     ),
 {% else %}
     candidates as (

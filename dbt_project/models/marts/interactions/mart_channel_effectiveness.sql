@@ -1,26 +1,31 @@
--- Which channels get responses and orders (grain: channel, rfm_segment, touch month; local
--- months up to the as-of date). A touch responded when the customer responded within var
--- response_window_days; it converted within N days when the customer placed a paid order
--- within N days after it. rfm_segment is the customer's segment as of the as-of date.
--- is_window_complete is false for months whose 30-day conversion window has not closed yet.
-with touches as (
-    select
-        customer_key,
-        interaction_id,
-        occurred_at,
-        occurred_date,
-        channel,
-        responded
-    from {{ ref('fct_interactions') }}
-    where is_touch and not is_unresolved and occurred_date <= {{ as_of_date() }}
-),
+-- Which channels get responses and orders (grain: channel, rfm_segment, local month of the
+-- touch, up to the as-of date); definitions in _interactions__models.yml. Built from the daily
+-- state int_customer_days_summarised: per customer, day and channel it counts the touches, those
+-- that responded and those followed by a paid order within each conversion window, split by the
+-- local date of that next paid order, so that orders after the as-of date do not count.
+{%- set conversion_windows = var('conversion_windows_days') %}
+{%- set month_end = dbt.last_day('cast(month_start as date)', 'month') %}
 
-orders as (
+with touch_days as (
     select
         customer_key,
-        ordered_at
-    from {{ ref('fct_orders') }}
-    where not is_unresolved and order_date <= {{ as_of_date() }}
+        channel,
+        {{ dbt.date_trunc('month', 'occurred_date') }} as month_start,
+        touches,
+        touches_responded,
+        {%- for days in conversion_windows %}
+            case
+                when next_paid_order_date <= {{ as_of_date() }}
+                    then touches_with_order_{{ days }}d
+                else 0
+            end as touches_with_order_{{ days }}d,
+        {%- endfor %}
+        next_paid_order_date
+    from {{ ref('int_customer_days_summarised') }}
+    where
+        touches > 0
+        and customer_key <> {{ unresolved_customer_key() }}
+        and occurred_date <= {{ as_of_date() }}
 ),
 
 segments as (
@@ -30,56 +35,21 @@ segments as (
     from {{ ref('mart_customer_cadence') }}
 ),
 
-timeline as (
+counted as (
     select
-        customer_key,
-        interaction_id,
-        occurred_at,
-        occurred_date,
-        channel,
-        responded,
-        false as is_order
-    from touches
-    union all
-    select
-        customer_key,
-        null as interaction_id,
-        ordered_at as occurred_at,
-        null as occurred_date,
-        null as channel,
-        null as responded,
-        true as is_order
-    from orders
-),
-
-with_next_order as (
-    select
-        *,
-        min(case when is_order then occurred_at end) over (
-            partition by customer_key
-            order by occurred_at asc, is_order desc
-            rows between 1 following and unbounded following
-        ) as next_order_at
-    from timeline
-),
-
-classified as (
-    select
-        with_next_order.channel,
+        touch_days.channel,
         coalesce(segments.rfm_segment, 'No Purchases') as rfm_segment,
-        {{ dbt.date_trunc('month', 'with_next_order.occurred_date') }} as month_start,
-        with_next_order.responded,
-        coalesce(
-            with_next_order.next_order_at
-            <= {{ dbt.dateadd('day', 7, 'with_next_order.occurred_at') }}, false
-        ) as converted_7d,
-        coalesce(
-            with_next_order.next_order_at
-            <= {{ dbt.dateadd('day', 30, 'with_next_order.occurred_at') }}, false
-        ) as converted_30d
-    from with_next_order
-    left join segments on with_next_order.customer_key = segments.customer_key
-    where not with_next_order.is_order
+        touch_days.month_start,
+        {%- for days in conversion_windows %}
+            cast(sum(touch_days.touches_with_order_{{ days }}d) as {{ dbt.type_bigint() }})
+                as touches_with_order_{{ days }}d,
+        {%- endfor %}
+        cast(sum(touch_days.touches) as {{ dbt.type_bigint() }}) as touches,
+        cast(sum(touch_days.touches_responded) as {{ dbt.type_bigint() }}) as responses
+    from touch_days
+    left join segments on touch_days.customer_key = segments.customer_key
+    group by
+        touch_days.channel, coalesce(segments.rfm_segment, 'No Purchases'), touch_days.month_start
 )
 
 select
@@ -87,14 +57,15 @@ select
     channel,
     rfm_segment,
     cast(month_start as date) as month_start,
-    count(*) as touches,
-    count(case when responded then 1 end) as responses,
-    count(case when responded then 1 end) * 1.0 / count(*) as response_rate,
-    count(case when converted_7d then 1 end) as touches_with_order_7d,
-    count(case when converted_30d then 1 end) as touches_with_order_30d,
-    count(case when converted_7d then 1 end) * 1.0 / count(*) as conversion_rate_7d,
-    count(case when converted_30d then 1 end) * 1.0 / count(*) as conversion_rate_30d,
-    {{ dbt.dateadd('day', 30, dbt.last_day('cast(month_start as date)', 'month')) }}
+    touches,
+    responses,
+    responses * 1.0 / touches as response_rate,
+    {%- for days in conversion_windows %}
+        touches_with_order_{{ days }}d,
+    {%- endfor %}
+    {%- for days in conversion_windows %}
+        touches_with_order_{{ days }}d * 1.0 / touches as conversion_rate_{{ days }}d,
+    {%- endfor %}
+    {{ dbt.dateadd('day', conversion_windows | max, month_end) }}
     <= {{ as_of_date() }} as is_window_complete
-from classified
-group by channel, rfm_segment, month_start
+from counted

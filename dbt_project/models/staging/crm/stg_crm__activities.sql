@@ -1,7 +1,11 @@
+{{ config(unique_key='activity_id') }}
 -- One row per CRM activity. Copies of an activity (a re-sent file, a re-delivery) collapse to the
 -- latest delivered one; conflicting copies within one delivery are caught by the source tests.
 with source as (
     select * from {{ source('crm', 'activities') }}
+    {%- if is_incremental_run() %}
+        where {{ restaged_in_run('activity_id') }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -28,7 +32,7 @@ versioned as (
             partition by activity_id
             order by delivered_date desc, source_file desc, source_line desc
         ) as version_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'activity_id') }}
 )
 
 select

@@ -1,7 +1,11 @@
+{{ config(unique_key='customer_id') }}
 -- One row per CRM customer record: its latest version (latest updated_at; ties broken by the
 -- later delivery, then file and line, so the choice is deterministic).
 with source as (
     select * from {{ source('crm', 'customers') }}
+    {%- if is_incremental_run() %}
+        where {{ restaged_in_run('customer_id') }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -33,7 +37,7 @@ versioned as (
             partition by customer_id
             order by updated_at desc, delivered_date desc, source_file desc, source_line desc
         ) as version_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'customer_id') }}
 )
 
 select

@@ -1,7 +1,11 @@
+{{ config(unique_key='event_id') }}
 -- One row per webhook event. The email platform delivers at least once: copies of an event_id
 -- collapse to the first delivery (a re-delivery the next day must not move the event's day).
 with source as (
     select * from {{ source('email', 'events') }}
+    {%- if is_incremental_run() %}
+        where {{ restaged_in_run('event_id') }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -27,7 +31,7 @@ versioned as (
             partition by event_id
             order by delivered_date asc, source_file asc, source_line asc
         ) as delivery_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'event_id') }}
 )
 
 select

@@ -1,7 +1,11 @@
+{{ config(unique_key='order_id') }}
 -- One row per order in its latest state: a refund or cancellation is the same order_id re-sent
 -- in a later delivery, so the latest delivery wins.
 with source as (
     select * from {{ source('orders', 'orders') }}
+    {%- if is_incremental_run() %}
+        where {{ restaged_in_run('order_id') }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -29,7 +33,7 @@ versioned as (
             partition by order_id
             order by delivered_date desc, source_file desc, source_line desc
         ) as version_rank
-    from renamed
+    from {{ with_staged_versions('renamed', 'order_id') }}
 )
 
 select

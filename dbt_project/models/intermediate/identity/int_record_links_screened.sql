@@ -1,7 +1,9 @@
--- The identity graph as integer edges for the component search: record_rank orders records by
--- first sight (the earliest record anchors its customer), link_id numbers the non-junk
--- identifiers. Every record also links to itself, so a record whose identifiers are all junk
--- still forms its own customer.
+-- The identity graph's edges: each record with each of its non-junk identifiers as a link value,
+-- plus a link to itself, so a record whose identifiers are all junk still forms its own customer.
+-- A view: int_records_clustered reads all of it on a full build and only the links around the
+-- changed records on an incremental run, and junk screening is always the current one.
+{{ config(materialized='view') }}
+
 with identifiers as (
     select * from {{ ref('int_identifiers_unioned') }}
 ),
@@ -14,18 +16,10 @@ records as (
     select
         record_key,
         min(record_type) as record_type,
-        min(first_seen_at) as first_seen_at
+        min(first_seen_at) as first_seen_at,
+        max(last_delivered_date) as last_delivered_date
     from identifiers
     group by record_key
-),
-
-ranked_records as (
-    select
-        record_key,
-        record_type,
-        first_seen_at,
-        row_number() over (order by first_seen_at, record_key) as record_rank
-    from records
 ),
 
 links as (
@@ -47,10 +41,10 @@ links as (
 
 select
     {{ hash_columns(['links.record_key', 'links.link_value']) }} as record_link_id,
-    ranked_records.record_key,
-    ranked_records.record_type,
-    ranked_records.first_seen_at,
-    ranked_records.record_rank,
-    dense_rank() over (order by links.link_value) as link_id
+    records.record_key,
+    records.record_type,
+    records.first_seen_at,
+    records.last_delivered_date,
+    links.link_value
 from links
-inner join ranked_records on links.record_key = ranked_records.record_key
+inner join records on links.record_key = records.record_key

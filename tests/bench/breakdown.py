@@ -1,0 +1,102 @@
+"""Where every second of the incremental day goes, fixed costs included.
+
+The day runs as one `orchestration.cli backfill` process: the interpreter starts, imports Dagster,
+dagster-dbt and the project (which loads dbt's manifest), runs the steps (extraction imports
+great-expectations; dbt is a subprocess that starts, parses and then builds), and prints the
+summary. Fixed costs are measured apart, each as its own cold command; what a warm process (a
+long-lived worker holding the imports and a parsed dbt project) would save is their sum.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestration.project import DBT_PROJECT_DIR
+
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+def _seconds(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+    began = time.perf_counter()
+    subprocess.run(command, env=env, cwd=cwd, capture_output=True, check=True)
+    return time.perf_counter() - began
+
+
+def fixed_costs(env: dict[str, str], target: Path) -> dict[str, float]:
+    """Seconds of each start-up cost the incremental day pays, measured cold, one by one."""
+    python = sys.executable
+    interpreter = _seconds([python, "-c", "pass"], env)
+    project = _seconds([python, "-c", "import orchestration.definitions"], env)
+    great_expectations = _seconds([python, "-c", "import great_expectations"], env)
+    dbt_start = _seconds([DBT, "--version"], env)
+    # A parse as the run's: the project's partial-parse state copied in, as dagster-dbt does.
+    target.mkdir(parents=True, exist_ok=True)
+    state = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    if state.is_file():
+        (target / state.name).write_bytes(state.read_bytes())
+    dbt_parse = _seconds(
+        [DBT, "parse", "--profiles-dir", ".", "--target-path", str(target), "--quiet"],
+        env,
+        cwd=DBT_PROJECT_DIR,
+    )
+    return {
+        "interpreter": round(interpreter, 2),
+        "imports (dagster, dagster-dbt, the project)": round(project - interpreter, 2),
+        "import great_expectations": round(great_expectations - interpreter, 2),
+        "dbt start": round(dbt_start, 2),
+        "dbt parse (partial)": round(dbt_parse - dbt_start, 2),
+    }
+
+
+def newest_run_results(since: float) -> dict | None:
+    """The run_results.json of the newest dbt invocation that started after `since`."""
+    target = DBT_PROJECT_DIR / "target"
+    results = [p for p in target.glob("*/run_results.json") if p.stat().st_mtime >= since]
+    if not results:
+        return None
+    return json.loads(max(results, key=lambda p: p.stat().st_mtime).read_text())
+
+
+def dbt_split(run_results: dict | None) -> dict[str, float]:
+    """dbt's execution phase, and the seconds its models and its tests took within it."""
+    if not run_results:
+        return {}
+    nodes = run_results["results"]
+
+    def total(kind: str) -> float:
+        return round(sum(n["execution_time"] for n in nodes if n["unique_id"].startswith(kind)), 2)
+
+    return {
+        "execution": round(run_results["elapsed_time"], 2),
+        "models": total("model."),
+        "tests": total("test.") + total("unit_test."),
+        "seeds and snapshots": total("seed.") + total("snapshot."),
+    }
+
+
+def breakdown(total: float, steps: dict[str, float], dbt: dict, fixed: dict) -> dict:
+    """The day's seconds: the steps, dbt's part of its step, and what lies outside the steps."""
+    outside_steps = total - sum(steps.values())
+    dbt_step = steps.get("dbt_models", 0.0)
+    dbt_overhead = dbt_step - dbt.get("execution", 0.0)
+    dbt_cold = fixed["dbt start"] + fixed["dbt parse (partial)"]
+    warm_saves = (
+        fixed["imports (dagster, dagster-dbt, the project)"]
+        + fixed["interpreter"]
+        + fixed["import great_expectations"]
+        + dbt_cold
+    )
+    return {
+        "total": round(total, 1),
+        "steps": steps,
+        "outside the steps (interpreter, imports, run setup, summary)": round(outside_steps, 1),
+        "dbt": dbt,
+        "dbt step beyond execution (start, parse, Dagster events)": round(dbt_overhead, 1),
+        "of which Dagster events (estimated)": round(max(dbt_overhead - dbt_cold, 0.0), 1),
+        "fixed costs": fixed,
+        "a warm process would save": round(warm_saves, 1),
+    }

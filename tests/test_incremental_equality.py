@@ -1,0 +1,237 @@
+"""A daily run equals a full rebuild: a full build over days 1..N-1, then the incremental run of
+day N, publishes the same marts as a full rebuild over days 1..N. Day N merges two existing
+customers (an order whose email is one's and whose phone is the other's) and brings late events
+(an activity and an email open that occurred days before it, inside the lookback)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from sources.contract import entities
+from sources.generator.cli import main as generate
+from tests.conftest import materialize
+from tests.landing_files import ACTIVITY_HEADER, activity, csv_text, partition, write_jsonl
+
+# The smallest sample the generator makes; two weeks keep every run short.
+TINY_SAMPLE = ["--customers", "150", "--days", "14", "--seed", "3", "--quiet"]
+# The mart that records runs, not data: a merge is listed with the run that saw it, which a
+# full rebuild (no earlier run) cannot know.
+RUN_HISTORY_MARTS = {"mart_customer_merges"}
+LATE_ACTIVITY = "A_LATE_0001"
+LATE_OPEN = "ev_late_open_0001"
+MERGING_ORDER = "SO_MERGE_0001"
+
+
+@dataclass
+class Existing:
+    """What day N links to, taken from the warehouse after days 1..N-1."""
+
+    email: str  # one resolved customer's
+    phone: str  # another's
+    customer_keys: tuple[str, str]
+    crm_customer_id: str  # gets a late activity
+    message_id: str  # a message sent 3 to 5 days before day N, not opened: gets a late open
+    message_email: str
+
+
+@dataclass
+class Runs:
+    incremental: Path  # home after the full build of days 1..N-1 and the daily run of day N
+    rebuilt: Path  # home after a full rebuild of days 1..N
+    linked: Existing
+    newest_day: str
+    results: list[dg.ExecuteInProcessResult]
+
+
+def landed_days(landing: Path) -> list[str]:
+    return sorted({p.name.removeprefix("dt=") for p in landing.glob("*/*/dt=*")})
+
+
+def copy_days(landing: Path, target: Path, days: list[str]) -> None:
+    for folder in landing.glob("*/*/dt=*"):
+        if folder.name.removeprefix("dt=") in days:
+            shutil.copytree(folder, target / folder.relative_to(landing))
+
+
+def existing(home: Path, day: str) -> Existing:
+    """An email of one resolved customer and a phone of another, each used by nobody else; a CRM
+    record; a message sent 3 to 5 days before `day` without any response yet."""
+    newest = dt.date.fromisoformat(day)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        email, phone, first, second = con.execute(
+            """WITH owned AS (
+                SELECT identifier_type, identifier_value, min(customer_key) AS customer_key
+                FROM marts.bridge_customer_identifiers
+                WHERE NOT is_junk AND customer_key <> 'unresolved'
+                    AND identifier_type IN ('email', 'phone')
+                GROUP BY ALL HAVING count(DISTINCT customer_key) = 1
+            )
+            SELECT e.identifier_value, p.identifier_value, e.customer_key, p.customer_key
+            FROM owned e JOIN owned p ON e.customer_key < p.customer_key
+            WHERE e.identifier_type = 'email' AND p.identifier_type = 'phone'
+            ORDER BY ALL LIMIT 1"""
+        ).fetchone()
+        (crm_customer_id,) = con.execute(
+            "SELECT min(customer_id) FROM staging.stg_crm__customers"
+        ).fetchone()
+        message_id, message_email = con.execute(
+            """SELECT message_id, min(email) FROM staging.stg_email__events
+            WHERE delivered_date BETWEEN ? AND ? GROUP BY message_id
+            HAVING bool_and(event_type IN ('sent', 'delivered')) AND min(email) IS NOT NULL
+            ORDER BY message_id LIMIT 1""",
+            [newest - dt.timedelta(days=5), newest - dt.timedelta(days=3)],
+        ).fetchone()
+    return Existing(email, phone, (first, second), crm_customer_id, message_id, message_email)
+
+
+def day_n_extras(landing: Path, day: str, linked: Existing) -> None:
+    """Add to day `day` the merging order and the late events, as extra files of the day."""
+    earlier = (dt.date.fromisoformat(day) - dt.timedelta(days=2)).isoformat()
+    orders = entities()["orders/orders"]
+    order = {
+        "order_id": MERGING_ORDER,
+        "buyer_email": linked.email,
+        "buyer_phone": linked.phone,
+        "ordered_at": f"{day} 10:00:00",
+        "amount": "880.00",
+        "currency": "CNY",
+        "status": "paid",
+        "channel": "web",
+    }
+    folder = partition(landing, orders.qualified_name, day)
+    (folder / "merging_order.csv").write_text(
+        csv_text(orders.column_names, [[order[c] for c in orders.column_names]])
+    )
+    late = activity(
+        LATE_ACTIVITY, customer_id=linked.crm_customer_id, occurred_at=f"{earlier} 15:30:00"
+    )
+    folder = partition(landing, "crm/activities", day)
+    (folder / "late_activities.csv").write_text(csv_text(ACTIVITY_HEADER, [late]))
+    late_open = {
+        "event_id": LATE_OPEN,
+        "event_type": "open",
+        "email": linked.message_email,
+        "campaign_id": "CMP-LATE",
+        "message_id": linked.message_id,
+        "occurred_at": f"{earlier}T16:00:00+08:00",
+    }
+    write_jsonl(partition(landing, "email/events", day), "late_events.jsonl", [late_open])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Runs:
+    sample = tmp_path_factory.mktemp("tiny")
+    generate([*TINY_SAMPLE, "--out", str(sample)])
+    acknowledgements = sample / "acknowledgements.yml"
+    days = landed_days(sample / "landing")
+    newest = days[-1]
+
+    incremental = tmp_path_factory.mktemp("incremental")
+    landing = incremental / "landing"
+    copy_days(sample / "landing", landing, days[:-1])
+    instance = dg.DagsterInstance.ephemeral()
+    results = [materialize(instance, incremental, landing, acknowledgements)]
+    linked = existing(incremental, newest)
+
+    day_n_extras(sample / "landing", newest, linked)
+    copy_days(sample / "landing", landing, [newest])
+    results.append(
+        materialize(instance, incremental, landing, acknowledgements, first=newest, last=newest)
+    )
+
+    rebuilt = tmp_path_factory.mktemp("rebuilt")
+    results.append(
+        materialize(
+            dg.DagsterInstance.ephemeral(),
+            rebuilt,
+            sample / "landing",
+            acknowledgements,
+            full_refresh=True,
+        )
+    )
+    return Runs(incremental, rebuilt, linked, newest, results)
+
+
+def published_differences(first: Path, second: Path) -> dict[str, tuple[int, int]]:
+    """Marts whose rows differ between two homes' published files, as multisets: the rows only
+    in the first, and only in the second."""
+    differences = {}
+    for name in ("cadence.duckdb", "cadence_restricted.duckdb"):
+        con = duckdb.connect()
+        con.execute(f"ATTACH '{first / 'published' / name}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{second / 'published' / name}' AS b (READ_ONLY)")
+        tables = {
+            catalog: {
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = ? AND schema_name = 'marts'",
+                    [catalog],
+                ).fetchall()
+            }
+            for catalog in ("a", "b")
+        }
+        assert tables["a"] == tables["b"], f"{name}: different marts"
+        for table in sorted(tables["a"] - RUN_HISTORY_MARTS):
+            only = [
+                con.execute(
+                    f'SELECT count(*) FROM (SELECT * FROM {x}.marts."{table}" '
+                    f'EXCEPT ALL SELECT * FROM {y}.marts."{table}")'
+                ).fetchone()[0]
+                for x, y in (("a", "b"), ("b", "a"))
+            ]
+            if any(only):
+                differences[f"{name}:{table}"] = tuple(only)
+        con.close()
+    return differences
+
+
+def test_every_run_succeeded_and_published(runs):
+    for result in runs.results:
+        assert result.success
+        assert any(
+            e.is_step_success and e.step_key == "published__marts" for e in result.all_events
+        )
+
+
+def test_a_day_merging_two_customers_equals_a_full_rebuild(runs):
+    with duckdb.connect(
+        str(runs.incremental / "published" / "cadence_restricted.duckdb"), read_only=True
+    ) as con:
+        owners = con.execute(
+            """SELECT DISTINCT customer_key FROM marts.bridge_customer_identifiers
+            WHERE identifier_value IN (?, ?)""",
+            [runs.linked.email, runs.linked.phone],
+        ).fetchall()
+    with duckdb.connect(
+        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
+    ) as con:
+        merges = con.execute(
+            "SELECT previous_customer_key, customer_key FROM marts.mart_customer_merges"
+        ).fetchall()
+    assert len(owners) == 1, "the order did not merge the two customers"
+    (survivor,) = owners[0]
+    (absorbed,) = set(runs.linked.customer_keys) - {survivor}
+    assert (absorbed, survivor) in merges
+    assert published_differences(runs.incremental, runs.rebuilt) == {}
+
+
+def test_a_day_with_late_events_equals_a_full_rebuild(runs):
+    with duckdb.connect(
+        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
+    ) as con:
+        late = con.execute(
+            """SELECT interaction_id, occurred_date FROM marts.fct_interactions
+            WHERE interaction_id IN (?, ?)""",
+            [f"activity:{LATE_ACTIVITY}", f"email_open:{runs.linked.message_id}"],
+        ).fetchall()
+    assert len(late) == 2, f"late events missing: {late}"
+    assert all(day < dt.date.fromisoformat(runs.newest_day) for _, day in late)
+    assert published_differences(runs.incremental, runs.rebuilt) == {}
