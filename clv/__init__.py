@@ -8,6 +8,8 @@
 - `calibration`: the calibration / holdout check of BG/NBD.
 
 Every fit runs on grouped sufficient statistics: customers sharing (x, t_x, T) are one row with a
-count, which the log-likelihood weights. A fit that does not converge raises FitError naming the
-model and the optimiser's message, never returns parameters.
+count, which the log-likelihood weights. A fit on too few repeat buyers to identify the model
+raises InsufficientData (`fitting.require_repeat_buyers`), which the marts publish as a model
+not fitted; a fit on enough data that does not converge raises FitError naming the model and
+the optimiser's message, never returns parameters.
 """

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from clv.fitting import Fit, FitError, fit_positive, grouped
+from clv.fitting import Fit, FitError, fit_positive, grouped, require_repeat_buyers
 
 MODEL = "bg_nbd"
 PARAMS = ["r", "alpha", "a", "b"]
@@ -113,18 +113,15 @@ def log_likelihood(params, x, t_x, t, counts) -> tuple[float, np.ndarray]:
     return _log_likelihood(params, _Histories.of(x, t_x, t, counts))
 
 
-def fit(x, t_x, t) -> Fit:
-    """Maximum-likelihood BG/NBD on per-customer histories (grouped before fitting)."""
+def fit(x, t_x, t, min_repeat_buyers: int = 1) -> Fit:
+    """Maximum-likelihood BG/NBD on per-customer histories (grouped before fitting). Raises
+    InsufficientData below `min_repeat_buyers` customers with x > 0 (and always without one:
+    the data then say nothing about purchase or drop-out rates)."""
     started = time.perf_counter()
     x, t_x, t = (np.asarray(v, dtype=float) for v in (x, t_x, t))
-    if x.size == 0:
-        raise FitError("BG/NBD has no customers to fit")
     _check_histories(x, t_x, t)
-    if not np.any(x > 0):
-        raise FitError(
-            f"BG/NBD cannot be fitted on {x.size} customers without a single repeat purchase: "
-            "the data say nothing about purchase or drop-out rates yet"
-        )
+    repeat_buyers = int(np.count_nonzero(x > 0))
+    require_repeat_buyers(MODEL, int(x.size), repeat_buyers, min_repeat_buyers)
     (gx, gt_x, gt), counts = grouped(x, t_x, t)
     histories = _Histories.of(gx, gt_x, gt, counts)
     initial = np.array([1.0, max(float(np.mean(t)), 1.0), 1.0, 1.0])
@@ -134,6 +131,7 @@ def fit(x, t_x, t) -> Fit:
         lambda params: _log_likelihood(params, histories),
         initial,
         customers=int(x.size),
+        repeat_buyers=repeat_buyers,
         started=started,
     )
 

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from clv import bgnbd
+from clv.fitting import InsufficientData
+from clv.frames import DATE, empty_frame
 
 
 def split_histories(
@@ -39,8 +41,8 @@ def split_histories(
 
 
 COLUMNS = {
-    "as_of_date": "object",
-    "calibration_end_date": "object",
+    "as_of_date": DATE,
+    "calibration_end_date": DATE,
     "holdout_days": "int64",
     "calibration_frequency": "int64",
     "customers": "int64",
@@ -51,13 +53,17 @@ COLUMNS = {
 
 
 def holdout_comparison(
-    purchase_days: pd.DataFrame, as_of_date: dt.date, holdout_days: int, frequency_cap: int
+    purchase_days: pd.DataFrame,
+    as_of_date: dt.date,
+    holdout_days: int,
+    frequency_cap: int,
+    min_repeat_buyers: int = 1,
 ) -> pd.DataFrame:
     """Per calibration repeat purchases (capped: `frequency_cap` stands for that many or more),
     customers and their mean actual and predicted holdout purchases; the columns of
-    mart_clv_holdout_calibration. No rows while no customer repeated a purchase before the
-    holdout: there is no history yet to calibrate on. A calibration fit that does not converge
-    raises FitError."""
+    mart_clv_holdout_calibration. No rows while fewer than `min_repeat_buyers` customers (at
+    least one) repeated a purchase before the holdout: too little history to calibrate on. A
+    calibration fit on more that does not converge raises FitError."""
     if holdout_days <= 0 or frequency_cap <= 0:
         raise ValueError(
             "clv_holdout_days and clv_calibration_frequency_cap must be positive, got "
@@ -65,9 +71,12 @@ def holdout_comparison(
         )
     calibration_end = as_of_date - dt.timedelta(days=holdout_days)
     histories = split_histories(purchase_days, calibration_end, as_of_date)
-    if not (histories["x"] > 0).any():
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
-    fitted = bgnbd.fit(histories["x"], histories["t_x"], histories["t"]).raise_unless_converged()
+    try:
+        fitted = bgnbd.fit(
+            histories["x"], histories["t_x"], histories["t"], min_repeat_buyers
+        ).raise_unless_converged()
+    except InsufficientData:
+        return empty_frame(COLUMNS)
     histories["predicted"] = bgnbd.expected_purchases(
         bgnbd.params_of(fitted), holdout_days, histories["x"], histories["t_x"], histories["t"]
     )

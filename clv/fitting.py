@@ -22,11 +22,49 @@ class FitError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class NotFitted:
+    """A model left unfitted because its data cannot identify it yet: too few repeat buyers.
+    Not an error: the marts say so and the run goes on."""
+
+    model: str
+    customers: int
+    repeat_buyers: int
+    reason: str
+
+
+class InsufficientData(FitError):
+    """Raised by a fit whose data are too few to identify the model; carries what to table."""
+
+    def __init__(self, not_fitted: NotFitted):
+        super().__init__(f"{not_fitted.model}: {not_fitted.reason}")
+        self.not_fitted = not_fitted
+
+
+def require_repeat_buyers(model: str, customers: int, repeat_buyers: int, minimum: int) -> None:
+    """The rule that tells too little data from a failed fit. Both models learn everything but
+    the purchase rate's scale from repeat buyers (BG/NBD its drop-out, Gamma-Gamma the spread of
+    values): with fewer than `minimum` of them, an optimiser running to the edge of the search
+    space says nothing about the data's fit, so the model is not fitted at all. With at least
+    `minimum`, a fit that does not converge is an error."""
+    if repeat_buyers == 0 or repeat_buyers < minimum:
+        raise InsufficientData(
+            NotFitted(
+                model=model,
+                customers=customers,
+                repeat_buyers=repeat_buyers,
+                reason=f"{repeat_buyers} repeat buyers, fewer than the {max(minimum, 1)} needed "
+                "to identify the model (clv_min_repeat_buyers)",
+            )
+        )
+
+
+@dataclass(frozen=True)
 class Fit:
     model: str
     params: dict[str, float]
     log_likelihood: float
     customers: int
+    repeat_buyers: int
     converged: bool
     fit_seconds: float
     problem: str | None = None  # why it did not converge
@@ -76,6 +114,7 @@ def fit_positive(
     log_likelihood: Callable[[np.ndarray], tuple[float, np.ndarray]],
     initial: np.ndarray,
     customers: int,
+    repeat_buyers: int,
     started: float,
 ) -> Fit:
     """Maximise `log_likelihood(params) -> (total, gradient)` over positive parameters. The
@@ -116,6 +155,7 @@ def fit_positive(
         params=dict(zip(names, params.tolist(), strict=True)),
         log_likelihood=float(-result.fun),
         customers=customers,
+        repeat_buyers=repeat_buyers,
         converged=problem is None,
         fit_seconds=seconds,
         problem=problem,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from clv.fitting import Fit, FitError, fit_positive, grouped
+from clv.fitting import Fit, fit_positive, grouped, require_repeat_buyers
 
 MODEL = "gamma_gamma"
 PARAMS = ["p", "q", "v"]
@@ -89,17 +89,15 @@ def log_likelihood(params, x, m, counts) -> tuple[float, np.ndarray]:
     return _log_likelihood(params, _Buyers.of(x, m, counts))
 
 
-def fit(x, m) -> Fit:
+def fit(x, m, min_repeat_buyers: int = 1) -> Fit:
     """Maximum-likelihood Gamma-Gamma on repeat buyers: customers with x > 0 and m > 0 (others
-    are left out, as the model describes repeat transactions only)."""
+    are left out, as the model describes repeat transactions only). Raises InsufficientData
+    below `min_repeat_buyers` of them (and always without one)."""
     started = time.perf_counter()
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     repeat = (x > 0) & (m > 0)
-    if not np.any(repeat):
-        raise FitError(
-            f"Gamma-Gamma has no repeat buyer with a positive repeat value among {x.size} "
-            "customers to fit"
-        )
+    repeat_buyers = int(np.count_nonzero(repeat))
+    require_repeat_buyers(MODEL, repeat_buyers, repeat_buyers, min_repeat_buyers)
     (gx, gm), counts = grouped(x[repeat], m[repeat])
     buyers = _Buyers.of(gx, gm, counts)
     initial = np.array([1.0, 2.0, float(np.mean(m[repeat]))])
@@ -108,7 +106,8 @@ def fit(x, m) -> Fit:
         PARAMS,
         lambda params: _log_likelihood(params, buyers),
         initial,
-        customers=int(repeat.sum()),
+        customers=repeat_buyers,
+        repeat_buyers=repeat_buyers,
         started=started,
     )
     if fitted.converged and fitted.params["q"] <= 1:

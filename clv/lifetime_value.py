@@ -11,13 +11,43 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clv import bgnbd, gamma_gamma
-from clv.fitting import Fit, FitError, distinct_rows
+from clv.fitting import Fit, FitError, InsufficientData, NotFitted, distinct_rows
+from clv.frames import DATE, empty_frame
 
 HORIZONS_DAYS = (30, 90, 365)
 MONEY_TYPE = pa.decimal128(18, 2)
+MONEY = pd.ArrowDtype(MONEY_TYPE)
 PARAMETER_COLUMNS = [*bgnbd.PARAMS, *gamma_gamma.PARAMS]
 MONTHS = 12
 DAYS_PER_MONTH = 365 / 12
+# mart_clv_model_fit.status: fitted, or not attempted on too little data (fitting.NotFitted).
+FITTED = "fitted"
+INSUFFICIENT_DATA = "insufficient_data"
+# The columns of mart_customer_lifetime_value, typed alike whether the run values customers or
+# not (no fit: too little data).
+VALUE_COLUMNS = {
+    "customer_key": "str",
+    "as_of_date": DATE,
+    "p_alive": "float64",
+    **{f"expected_purchases_{days}d": "float64" for days in HORIZONS_DAYS},
+    "expected_avg_order_value": MONEY,
+    "clv_12m": MONEY,
+    "clv_decile": "int64",
+    "churn_risk": "str",
+}
+FIT_COLUMNS = {
+    "fit_id": "str",
+    "as_of_date": DATE,
+    "model": "str",
+    "status": "str",
+    "status_reason": "str",
+    **dict.fromkeys(PARAMETER_COLUMNS, "float64"),
+    "log_likelihood": "float64",
+    "customers": "int64",
+    "repeat_buyers": "int64",
+    "converged": "boolean",
+    "fit_seconds": "float64",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +88,7 @@ def cents(values: np.ndarray) -> pd.Series:
     """Money as exact DECIMAL(18, 2), as every money column of the marts (rounded to the
     nearest cent): a float's last digits would make a rerun publish other text."""
     exact = pc.cast(pa.array(np.asarray(values, dtype=float)), MONEY_TYPE, safe=False)
-    return pd.Series(exact, dtype=pd.ArrowDtype(MONEY_TYPE))
+    return pd.Series(exact, dtype=MONEY)
 
 
 def deciles(values: np.ndarray) -> np.ndarray:
@@ -95,7 +125,7 @@ def customer_values(
     values = pd.DataFrame(
         {
             "customer_key": summary["customer_key"].to_numpy(),
-            "as_of_date": pd.to_datetime(summary["as_of_date"]).dt.date.to_numpy(),
+            "as_of_date": pd.to_datetime(summary["as_of_date"]).dt.date,
             "p_alive": alive,
         }
     )
@@ -109,40 +139,81 @@ def customer_values(
     values["clv_12m"] = value
     values["clv_decile"] = deciles(value.to_numpy(dtype=float))
     values["churn_risk"] = churn_risk(alive, settings)
-    return values
+    return values.astype(VALUE_COLUMNS)
 
 
-def fit_table(as_of_date, fits: list[Fit]) -> pd.DataFrame:
-    """mart_clv_model_fit: one row per model, its parameters in their own columns (null where
-    the parameter belongs to the other model). Only converged fits are tabled."""
-    for fitted in fits:
-        fitted.raise_unless_converged()
-    as_of_date = pd.Timestamp(as_of_date).date()
-    rows = [
-        {
-            "fit_id": f"{as_of_date.isoformat()}/{fitted.model}",
-            "as_of_date": as_of_date,
-            "model": fitted.model,
-            **{name: fitted.params.get(name) for name in PARAMETER_COLUMNS},
-            "log_likelihood": fitted.log_likelihood,
-            "customers": fitted.customers,
-            "converged": fitted.converged,
-            "fit_seconds": fitted.fit_seconds,
-        }
-        for fitted in fits
+def no_values() -> pd.DataFrame:
+    """mart_customer_lifetime_value while a model has too little data to be fitted."""
+    return empty_frame(VALUE_COLUMNS)
+
+
+def fit_models(summary: pd.DataFrame, min_repeat_buyers: int) -> list[Fit | NotFitted]:
+    """BG/NBD on every customer of `summary` (the lifetimes columns of mart_customer_rfm),
+    Gamma-Gamma on its repeat buyers with a positive repeat value: each converged, or left
+    unfitted below `min_repeat_buyers` repeat buyers. A fit on enough data that does not
+    converge raises FitError."""
+    frequency = summary["lifetimes_frequency"]
+    return [
+        _converged_or_not_fitted(
+            bgnbd.fit,
+            frequency,
+            summary["lifetimes_recency"],
+            summary["lifetimes_t"],
+            min_repeat_buyers,
+        ),
+        _converged_or_not_fitted(
+            gamma_gamma.fit, frequency, summary["lifetimes_monetary_value"], min_repeat_buyers
+        ),
     ]
-    return pd.DataFrame(rows).astype({name: "float64" for name in PARAMETER_COLUMNS})
 
 
-def params_from_fit_table(fits: pd.DataFrame) -> tuple[tuple, tuple]:
-    """The BG/NBD and Gamma-Gamma parameters of a fit table, which must hold one converged
-    row of each."""
+def _converged_or_not_fitted(fit, *args) -> Fit | NotFitted:
+    try:
+        return fit(*args).raise_unless_converged()
+    except InsufficientData as too_little:
+        return too_little.not_fitted
+
+
+def fit_table(as_of_date, outcomes: list[Fit | NotFitted]) -> pd.DataFrame:
+    """mart_clv_model_fit: one row per model, its parameters in their own columns (null where
+    the parameter belongs to the other model, and for a model not fitted). Only converged fits
+    are tabled as fitted."""
+    as_of_date = pd.Timestamp(as_of_date).date()
+    rows = []
+    for outcome in outcomes:
+        row = {
+            "fit_id": f"{as_of_date.isoformat()}/{outcome.model}",
+            "as_of_date": as_of_date,
+            "model": outcome.model,
+            "customers": outcome.customers,
+            "repeat_buyers": outcome.repeat_buyers,
+        }
+        if isinstance(outcome, NotFitted):
+            row |= {"status": INSUFFICIENT_DATA, "status_reason": outcome.reason}
+        else:
+            fitted = outcome.raise_unless_converged()
+            row |= {
+                "status": FITTED,
+                **{name: fitted.params.get(name) for name in PARAMETER_COLUMNS},
+                "log_likelihood": fitted.log_likelihood,
+                "converged": fitted.converged,
+                "fit_seconds": fitted.fit_seconds,
+            }
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(FIT_COLUMNS)).astype(FIT_COLUMNS)
+
+
+def params_from_fit_table(fits: pd.DataFrame) -> tuple[tuple, tuple] | None:
+    """The BG/NBD and Gamma-Gamma parameters of one as-of date's rows of a fit table; None when
+    a model was not fitted for too little data. Otherwise each model needs one fitted row."""
+    if (fits["status"] == INSUFFICIENT_DATA).any():
+        return None
     found = {}
     for module in (bgnbd, gamma_gamma):
-        rows = fits[(fits["model"] == module.MODEL) & fits["converged"]]
+        rows = fits[(fits["model"] == module.MODEL) & (fits["status"] == FITTED)]
         if len(rows) != 1:
             raise FitError(
-                f"mart_clv_model_fit has {len(rows)} converged {module.MODEL} rows; needs one"
+                f"mart_clv_model_fit has {len(rows)} fitted {module.MODEL} rows; needs one"
             )
         found[module.MODEL] = tuple(float(rows.iloc[0][name]) for name in module.PARAMS)
     return found[bgnbd.MODEL], found[gamma_gamma.MODEL]

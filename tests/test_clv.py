@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -15,14 +16,17 @@ from scipy.optimize import approx_fprime
 from scipy.special import hyp2f1, logsumexp
 
 from clv import bgnbd, calibration, gamma_gamma, simulate
-from clv.fitting import FitError
+from clv.fitting import FitError, InsufficientData, NotFitted
 from clv.lifetime_value import (
+    INSUFFICIENT_DATA,
     ValueSettings,
     churn_risk,
     clv_12m,
     customer_values,
     deciles,
+    fit_models,
     fit_table,
+    no_values,
     params_from_fit_table,
 )
 
@@ -220,13 +224,16 @@ def test_euler_transformed_expectation_equals_the_paper_and_survives_long_histor
     assert long == pytest.approx(by_series, rel=1e-9)
 
 
-def test_nothing_to_fit_fails_with_a_message():
-    with pytest.raises(FitError, match="without a single repeat purchase"):
+def test_nothing_to_fit_is_insufficient_data_and_bad_histories_an_error():
+    with pytest.raises(InsufficientData, match="bg_nbd: 0 repeat buyers, fewer than the 1"):
         bgnbd.fit([0, 0, 0], [0, 0, 0], [5, 0, 9])
-    with pytest.raises(FitError, match="no repeat buyer"):
+    with pytest.raises(InsufficientData, match="gamma_gamma: 0 repeat buyers"):
         gamma_gamma.fit([0, 2], [0, 0])
-    with pytest.raises(FitError, match="t_x <= T"):
+    with pytest.raises(InsufficientData, match="bg_nbd: 0 repeat buyers"):
+        bgnbd.fit([], [], [])
+    with pytest.raises(FitError, match="t_x <= T") as bad:
         bgnbd.fit([1, 2], [5, 40], [10, 30])
+    assert not isinstance(bad.value, InsufficientData)
 
 
 def test_a_fit_that_does_not_converge_is_never_tabled():
@@ -238,6 +245,74 @@ def test_a_fit_that_does_not_converge_is_never_tabled():
     assert "edge of the search space" in fitted.problem
     with pytest.raises(FitError, match="bg_nbd fit did not converge on 59 customers"):
         fit_table(dt.date(2026, 6, 30), [fitted])
+
+
+def summary_of(x, t_x, t, m) -> pd.DataFrame:
+    """The lifetimes columns of mart_customer_rfm, one customer per history."""
+    return pd.DataFrame(
+        {
+            "customer_key": [f"c{i}" for i in range(len(x))],
+            "as_of_date": dt.date(2026, 6, 30),
+            "lifetimes_frequency": x,
+            "lifetimes_recency": t_x,
+            "lifetimes_t": t,
+            "lifetimes_monetary_value": m,
+        }
+    )
+
+
+def test_too_few_repeat_buyers_are_tabled_as_not_fitted():
+    """The orders-only landing of two buyers who bought on each of three days. Fitted anyway,
+    BG/NBD stops at a purchase-rate shape no data support (r above 100,000): nonsense. Below
+    clv_min_repeat_buyers it is not attempted: the table says why, with no parameters, and there
+    are no values to compute."""
+    summary = summary_of([2, 2], [2, 2], [2, 2], [120.0, 80.0])
+    assert bgnbd.fit([2, 2], [2, 2], [2, 2]).params["r"] > 1e5  # what the rule keeps out
+    outcomes = fit_models(summary, min_repeat_buyers=100)
+    assert outcomes == [
+        NotFitted("bg_nbd", 2, 2, outcomes[0].reason),
+        NotFitted("gamma_gamma", 2, 2, outcomes[1].reason),
+    ]
+    table = fit_table(dt.date(2026, 6, 30), outcomes)
+    assert table["status"].tolist() == [INSUFFICIENT_DATA] * 2
+    reason = "2 repeat buyers, fewer than the 100 needed to identify the model"
+    assert table["status_reason"].tolist() == [f"{reason} (clv_min_repeat_buyers)"] * 2
+    unset = [*bgnbd.PARAMS, *gamma_gamma.PARAMS, "log_likelihood", "converged", "fit_seconds"]
+    assert table[unset].isna().all().all()
+    assert params_from_fit_table(table) is None
+
+
+def test_enough_repeat_buyers_that_do_not_identify_the_model_fail_the_fit():
+    """150 customers who all bought every day: enough repeat buyers, so a fit that runs to the
+    edge is an error, not a shortage of data."""
+    days = np.arange(1.0, 151.0)
+    summary = summary_of(days, days, days, np.full(150, 50.0))
+    with pytest.raises(FitError, match="bg_nbd fit did not converge on 150 customers") as failed:
+        fit_models(summary, min_repeat_buyers=100)
+    assert not isinstance(failed.value, InsufficientData)
+
+
+def test_a_mart_has_one_schema_with_or_without_rows(cdnow_weeks):
+    """Empty for too little data, the tables keep the types they have with rows (an empty
+    object column would be created as INTEGER)."""
+    summary = summary_of(
+        cdnow_weeks["x"].to_numpy(),
+        (cdnow_weeks["t_x"] * 7).round().to_numpy(),
+        (cdnow_weeks["t"] * 7).round().to_numpy(),
+        cdnow_weeks["m"].to_numpy(),
+    )
+    fitted = fit_table(dt.date(2026, 6, 30), fit_models(summary, min_repeat_buyers=100))
+    not_fitted = fit_table(dt.date(2026, 6, 30), fit_models(summary, min_repeat_buyers=5000))
+    assert fitted["status"].tolist() == ["fitted"] * 2
+    assert not_fitted["status"].tolist() == [INSUFFICIENT_DATA] * 2
+    values = customer_values(summary, *params_from_fit_table(fitted), ValueSettings(0.1, 0.3, 0.7))
+    days = cdnow_purchase_days()
+    compared = calibration.holdout_comparison(days, dt.date(1998, 6, 30), 273, 7, 100)
+    uncompared = calibration.holdout_comparison(days, dt.date(1998, 6, 30), 273, 7, 5000)
+    assert len(values) == 2357 and len(compared) == 8 and uncompared.empty
+    for with_rows, empty in ((fitted, not_fitted), (values, no_values()), (compared, uncompared)):
+        assert duckdb.from_df(with_rows).types == duckdb.from_df(empty).types
+    assert duckdb.from_df(values).types[:2] == ["VARCHAR", "DATE"]
 
 
 # Lifetime value
@@ -300,7 +375,7 @@ def test_customer_values_from_a_fit_table(cdnow_weeks):
     assert one_time_values.eq(round(population_mean, 2)).all()
     assert set(values["clv_decile"]) == set(range(1, 11))
     assert values.groupby("clv_decile")["clv_12m"].min().is_monotonic_decreasing
-    with pytest.raises(FitError, match="0 converged gamma_gamma rows"):
+    with pytest.raises(FitError, match="0 fitted gamma_gamma rows"):
         params_from_fit_table(table[table["model"] == "bg_nbd"])
 
 

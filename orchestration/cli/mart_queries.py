@@ -27,10 +27,13 @@ def followup_top(con: duckdb.DuckDBPyConnection, rows: int) -> list[tuple]:
     ).fetchall()
 
 
-def clv_fits(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dict[str, float], float, int]]:
-    """The newest as-of date's fits: (model, parameters, log-likelihood, customers)."""
+def clv_fits(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[str, str | None, dict[str, float], float | None, int]]:
+    """The newest as-of date's fits: (model, why it was not fitted or None, parameters,
+    log-likelihood, customers)."""
     rows = con.execute(
-        """SELECT model, r, alpha, a, b, p, q, v, log_likelihood, customers
+        """SELECT model, status_reason, r, alpha, a, b, p, q, v, log_likelihood, customers
         FROM marts.mart_clv_model_fit
         WHERE as_of_date = (SELECT max(as_of_date) FROM marts.mart_clv_model_fit)
         ORDER BY model"""
@@ -39,9 +42,10 @@ def clv_fits(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dict[str, float]
     return [
         (
             row[0],
-            {n: v for n, v in zip(names, row[1:8], strict=True) if v is not None},
-            row[8],
+            row[1],
+            {n: v for n, v in zip(names, row[2:9], strict=True) if v is not None},
             row[9],
+            row[10],
         )
         for row in rows
     ]

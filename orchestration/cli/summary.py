@@ -127,10 +127,12 @@ def lifetime_value_lines(con: duckdb.DuckDBPyConnection, queue_rows: int) -> lis
     currency = reporting_currency(dbt_project.manifest_path)
     lines = ["Lifetime value models fitted (marts.mart_clv_model_fit, days):"]
     lines += [
-        f"  {model:<12} "
+        f"  {model:<12} not fitted: {not_fitted}"
+        if not_fitted
+        else f"  {model:<12} "
         + ", ".join(f"{name} = {value:.4g}" for name, value in params.items())
         + f"; log-likelihood {log_likelihood:,.1f} over {customers:,} customers"
-        for model, params, log_likelihood, customers in clv_fits(con)
+        for model, not_fitted, params, log_likelihood, customers in clv_fits(con)
     ]
     lines.append("Top of the follow-up queue by value at risk (clv_12m x (1 - p_alive)):")
     lines += [

@@ -157,6 +157,12 @@ def p_alive_by_segment(con: duckdb.DuckDBPyConnection) -> go.Figure:
         GROUP BY ALL ORDER BY 4 DESC, 1"""
     ).fetchall()
     figure = go.Figure()
+    if not rows:
+        return figure.update_layout(
+            title="P(alive) by RFM segment: BG/NBD not fitted, too few repeat buyers (the "
+            "reason is in mart_clv_model_fit)",
+            **LAYOUT,
+        )
     figure.add_box(
         x=[f"{r[0]} ({r[7]:,})" for r in rows],
         lowerfence=[r[1] for r in rows],
@@ -184,8 +190,8 @@ def holdout_calibration(con: duckdb.DuckDBPyConnection) -> go.Figure:
     figure = go.Figure()
     if not rows:
         return figure.update_layout(
-            title="Predicted vs actual repeat purchases in the holdout: no customer repeated a "
-            "purchase before the holdout yet",
+            title="Predicted vs actual repeat purchases in the holdout: too few customers "
+            "repeated a purchase before the holdout to fit BG/NBD (clv_min_repeat_buyers)",
             **LAYOUT,
         )
     labels = [f"{r[0]}{'+' if r[1] else ''} ({r[2]:,})" for r in rows]

@@ -1,13 +1,15 @@
 """Lifetime value per customer as of the as-of date (grain: customer_key; every customer of
 mart_customer_rfm, i.e. with a paid order), from the lifetimes summary and the parameters this
-run fitted in mart_clv_model_fit. Definitions in _lifetime_value__models.yml; the formulas with
-their references in clv/ at the repository root."""
+run fitted in mart_clv_model_fit; no rows while a model had too little data to be fitted.
+Definitions in _lifetime_value__models.yml; the formulas with their references in clv/ at the
+repository root."""
 
-from clv.frames import to_pandas
+from clv.frames import as_of_date, to_pandas
 from clv.lifetime_value import (
     PARAMETER_COLUMNS,
     ValueSettings,
     customer_values,
+    no_values,
     params_from_fit_table,
 )
 
@@ -29,11 +31,14 @@ def model(dbt, session):
         high_risk_below=float(settings["churn_risk_high_below"]),
         medium_risk_below=float(settings["churn_risk_medium_below"]),
     )
-    summary = to_pandas(dbt.ref("mart_customer_rfm"), SUMMARY)
+    # mart_clv_model_fit keeps every as-of date's fits; this run's are the as-of date's.
     fits = to_pandas(
-        dbt.ref("mart_clv_model_fit"), ["as_of_date", "model", "converged", *PARAMETER_COLUMNS]
+        dbt.ref("mart_clv_model_fit"),
+        ["model", "status", *PARAMETER_COLUMNS],
+        where=f"as_of_date = date '{as_of_date(settings['as_of_date'], session)}'",
     )
-    # mart_clv_model_fit keeps every as-of date's fit; this run's is the summary's as-of date
-    # (it fails on an empty summary, so there is one).
-    bg, gg = params_from_fit_table(fits[fits["as_of_date"] == summary["as_of_date"].iloc[0]])
-    return customer_values(summary, bg, gg, value_settings)
+    params = params_from_fit_table(fits)
+    if params is None:
+        return no_values()
+    summary = to_pandas(dbt.ref("mart_customer_rfm"), SUMMARY)
+    return customer_values(summary, *params, value_settings)
