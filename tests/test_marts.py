@@ -11,6 +11,7 @@ import duckdb
 from orchestration.cli.summary import render
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
+from tests.conftest import RUN_MEASURES
 
 IN_DECLINE_AS_OF = "2026-05-15"
 
@@ -113,10 +114,6 @@ def published_columns(published_file: Path) -> dict[tuple[str, str], str]:
             "WHERE schema_name = 'marts'"
         ).fetchall()
     return {(table, column): data_type for table, column, data_type in rows}
-
-
-# Columns that measure the run rather than the data: a fit's wall time.
-RUN_MEASURES = {"mart_clv_model_fit": "fit_seconds"}
 
 
 def content_hashes(published_file: Path) -> dict[str, str]:
