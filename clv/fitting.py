@@ -41,11 +41,11 @@ class InsufficientData(FitError):
 
 
 def require_repeat_buyers(model: str, customers: int, repeat_buyers: int, minimum: int) -> None:
-    """The rule that tells too little data from a failed fit. Both models learn everything but
-    the purchase rate's scale from repeat buyers (BG/NBD its drop-out, Gamma-Gamma the spread of
-    values): with fewer than `minimum` of them, an optimiser running to the edge of the search
-    space says nothing about the data's fit, so the model is not fitted at all. With at least
-    `minimum`, a fit that does not converge is an error."""
+    """The rule that tells too little data from a failed fit. Both models rest on repeat buyers:
+    BG/NBD learns drop-out from them alone (a customer can drop out only after a repeat
+    purchase), Gamma-Gamma is fitted on them. With fewer than `minimum` (at least one), a fit
+    may run to the edge of the search space by chance, so the model is not fitted at all. With
+    at least `minimum`, a fit that does not converge is an error."""
     if repeat_buyers == 0 or repeat_buyers < minimum:
         raise InsufficientData(
             NotFitted(
