@@ -122,11 +122,12 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
     def export_for_dbt(self) -> None:
-        """dbt's profile reads the warehouse location and memory limit from the environment of
-        the dbt subprocess."""
+        """dbt's profile reads the warehouse location, memory limit and the code its Python
+        models import from the environment of the dbt subprocess."""
         self.spill_dir.mkdir(parents=True, exist_ok=True)
         os.environ["CADENCE_HOME"] = str(self.home_dir)
         os.environ["CADENCE_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit()
+        os.environ["CADENCE_CODE_DIR"] = str(REPO_ROOT)
 
 
 class LandingZone(dg.ConfigurableResource):

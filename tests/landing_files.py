@@ -92,3 +92,11 @@ def order(order_id: str, day: str, **overrides: str) -> list[str]:
         "channel": "web",
     } | overrides
     return [row[c] for c in ORDER_HEADER]
+
+
+def land_orders_only(landing: Path) -> None:
+    """A web shop's landing: two buyers' orders on each of three days, and no other source."""
+    for i, day in enumerate(["2026-06-01", "2026-06-02", "2026-06-03"]):
+        rows = [order(f"O{i}1", day)]
+        rows.append(order(f"O{i}2", day, buyer_email="ls@y.cn", buyer_phone="13900139000"))
+        write_csv(partition(landing, "orders/orders", day), "o.csv", ORDER_HEADER, rows)

@@ -14,17 +14,7 @@ from expectations.suites import CHECKS
 from orchestration.jobs import declared_selection
 from orchestration.resources import LandingZone, UnknownSourceError, declared_sources
 from tests.conftest import check_of, materialize
-from tests.landing_files import ORDER_HEADER, order, partition, write_csv
-
-DAYS = ["2026-06-01", "2026-06-02", "2026-06-03"]
-
-
-def land_orders_only(landing) -> None:
-    """A web shop's landing: two buyers' orders on every day, and no other source."""
-    for i, day in enumerate(DAYS):
-        rows = [order(f"O{i}1", day)]
-        rows.append(order(f"O{i}2", day, buyer_email="ls@y.cn", buyer_phone="13900139000"))
-        write_csv(partition(landing, "orders/orders", day), "o.csv", ORDER_HEADER, rows)
+from tests.landing_files import land_orders_only
 
 
 def published_step_succeeded(result) -> bool:

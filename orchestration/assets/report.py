@@ -17,8 +17,9 @@ from orchestration.resources import PublishedMarts, QualityGates
     deps=[dg.AssetKey(["published", "marts"])],
     kinds={"html"},
     description="One self-contained HTML report of the published marts (opens offline): RFM "
-    "segments, cadence by tier, weekday x hour heatmaps, channel rates, monthly trend, the top "
-    "of the follow-up queue and this run's data-quality status.",
+    "segments, cadence by tier, weekday x hour heatmaps, channel rates, monthly trend, P(alive) "
+    "by RFM segment, the BG/NBD holdout calibration, the top of the follow-up queue and this "
+    "run's data-quality status.",
 )
 def published_report(
     context: dg.AssetExecutionContext, published: PublishedMarts, quality: QualityGates

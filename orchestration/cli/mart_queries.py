@@ -80,3 +80,38 @@ def email_totals(con: duckdb.DuckDBPyConnection) -> tuple:
         f"""SELECT count(DISTINCT campaign_id), count(*), {EMAIL_RATES}
         FROM marts.mart_email_campaigns"""
     ).fetchone()
+
+
+def clv_fits(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[str, str | None, dict[str, float], float | None, int]]:
+    """The newest as-of date's fits: (model, why it was not fitted or None, parameters,
+    log-likelihood, customers)."""
+    rows = con.execute(
+        """SELECT model, status_reason, r, alpha, a, b, p, q, v, log_likelihood, customers
+        FROM marts.mart_clv_model_fit
+        WHERE as_of_date = (SELECT max(as_of_date) FROM marts.mart_clv_model_fit)
+        ORDER BY model"""
+    ).fetchall()
+    names = ("r", "alpha", "a", "b", "p", "q", "v")
+    return [
+        (
+            row[0],
+            row[1],
+            {n: v for n, v in zip(names, row[2:9], strict=True) if v is not None},
+            row[9],
+            row[10],
+        )
+        for row in rows
+    ]
+
+
+def value_at_risk_top(con: duckdb.DuckDBPyConnection, rows: int) -> list[tuple]:
+    """The top of the follow-up queue by expected value at risk: (rep, rank, name, segment,
+    P(alive), 12-month CLV, value at risk)."""
+    return con.execute(
+        """SELECT owner_rep_id, value_at_risk_rank, customer_name, rfm_segment, p_alive,
+            clv_12m, value_at_risk
+        FROM marts.mart_followup_queue ORDER BY value_at_risk DESC, followup_id LIMIT ?""",
+        [rows],
+    ).fetchall()

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.cli.mart_queries import email_totals, followup_top, rfm_segment_sizes
+from orchestration.cli.mart_queries import (
+    clv_fits,
+    email_totals,
+    followup_top,
+    rfm_segment_sizes,
+    value_at_risk_top,
+)
 from orchestration.cli.tag_summary import tag_lines
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
@@ -115,6 +121,28 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
         f"{overdue:>6.1f} days overdue, last touch {channel or '-'}"
         for rep, rank, name, tier, _, status, overdue, channel in followup_top(con, queue_rows)
     ]
+    return lines + lifetime_value_lines(con, queue_rows)
+
+
+def lifetime_value_lines(con: duckdb.DuckDBPyConnection, queue_rows: int) -> list[str]:
+    """The fitted buy-till-you-die models and the top of the queue by value at risk."""
+    currency = reporting_currency(dbt_project.manifest_path)
+    lines = ["Lifetime value models fitted (marts.mart_clv_model_fit, days):"]
+    lines += [
+        f"  {model:<12} not fitted: {not_fitted}"
+        if not_fitted
+        else f"  {model:<12} "
+        + ", ".join(f"{name} = {value:.4g}" for name, value in params.items())
+        + f"; log-likelihood {log_likelihood:,.1f} over {customers:,} customers"
+        for model, not_fitted, params, log_likelihood, customers in clv_fits(con)
+    ]
+    lines.append("Top of the follow-up queue by value at risk (clv_12m x (1 - p_alive)):")
+    lines += [
+        f"  {rep} #{rank:<3} {name or '(no name)':<12} {segment:<20} P(alive) "
+        f"{'-' if alive is None else f'{alive:.2f}'}, CLV 12m {clv or 0:>10,.0f} {currency}, "
+        f"at risk {at_risk:>10,.0f} {currency}"
+        for rep, rank, name, segment, alive, clv, at_risk in value_at_risk_top(con, queue_rows)
+    ]
     return lines
 
 
@@ -195,13 +223,17 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
 
 
 def render_short(warehouse: Path, shown: int = 10) -> str:
-    """Rows per layer and the problems, `shown` lines of each kind at most; a line per tag mart."""
+    """Rows per layer and the problems, `shown` lines of each kind at most; a line per email and
+    tag mart, the lifetime-value fits and the top of the value-at-risk queue."""
 
     def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         totals = layer_totals(table_counts(con))
         rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
         tags = tag_lines(con) if has_table(con, "marts", "mart_tag_transitions") else []
         marts = email_campaign_lines(con) if has_table(con, "marts", "mart_email_campaigns") else []
-        return ["Rows per layer:", *rows, *marts, *_problem_lines(con, shown), *tags]
+        out = ["Rows per layer:", *rows, *marts, *_problem_lines(con, shown), *tags]
+        if has_table(con, "marts", "mart_clv_model_fit"):
+            out += lifetime_value_lines(con, queue_rows=5)
+        return out
 
     return _read(warehouse, lines)

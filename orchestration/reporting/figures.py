@@ -182,3 +182,66 @@ def risk_moves(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> go.Figure:
         yaxis_title="customers",
         **LAYOUT,
     )
+
+
+def p_alive_by_segment(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    """Box plots drawn from quartiles computed in the file, not from every customer's value:
+    the report stays small at a million customers."""
+    rows = con.execute(
+        """SELECT rfm.rfm_segment, min(clv.p_alive), quantile_cont(clv.p_alive, 0.25),
+            median(clv.p_alive), quantile_cont(clv.p_alive, 0.75), max(clv.p_alive),
+            avg(clv.p_alive), count(*)
+        FROM marts.mart_customer_lifetime_value AS clv
+        JOIN marts.mart_customer_rfm AS rfm USING (customer_key)
+        GROUP BY ALL ORDER BY 4 DESC, 1"""
+    ).fetchall()
+    figure = go.Figure()
+    if not rows:
+        return figure.update_layout(
+            title="P(alive) by RFM segment: BG/NBD not fitted, too few repeat buyers (the "
+            "reason is in mart_clv_model_fit)",
+            **LAYOUT,
+        )
+    figure.add_box(
+        x=[f"{r[0]} ({r[7]:,})" for r in rows],
+        lowerfence=[r[1] for r in rows],
+        q1=[r[2] for r in rows],
+        median=[r[3] for r in rows],
+        q3=[r[4] for r in rows],
+        upperfence=[r[5] for r in rows],
+        mean=[r[6] for r in rows],
+        name="P(alive)",
+    )
+    return figure.update_layout(
+        title="P(alive) by RFM segment (BG/NBD; customers in brackets)",
+        yaxis={"title": "P(alive)", "range": [0, 1.02]},
+        showlegend=False,
+        **LAYOUT,
+    )
+
+
+def holdout_calibration(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    rows = con.execute(
+        """SELECT calibration_frequency, is_capped, customers, actual_holdout_purchases,
+            predicted_holdout_purchases, calibration_end_date, holdout_days
+        FROM marts.mart_clv_holdout_calibration ORDER BY calibration_frequency"""
+    ).fetchall()
+    figure = go.Figure()
+    if not rows:
+        return figure.update_layout(
+            title="Predicted vs actual repeat purchases in the holdout: too few customers "
+            "repeated a purchase before the holdout to fit BG/NBD (clv_min_repeat_buyers)",
+            **LAYOUT,
+        )
+    labels = [f"{r[0]}{'+' if r[1] else ''} ({r[2]:,})" for r in rows]
+    figure.add_scatter(x=labels, y=[r[3] for r in rows], name="actual", mode="lines+markers")
+    figure.add_scatter(
+        x=labels, y=[r[4] for r in rows], name="predicted (BG/NBD)", mode="lines+markers"
+    )
+    return figure.update_layout(
+        title=f"Calibration: mean repeat purchases in the {rows[0][6]} days after "
+        f"{rows[0][5]}, by repeat purchases up to it (customers in brackets)",
+        xaxis_title="repeat purchase days in the calibration period",
+        yaxis_title="mean purchase days in the holdout",
+        **LAYOUT,
+    )

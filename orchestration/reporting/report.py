@@ -111,6 +111,8 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
             figures.channel_rates(con),
             figures.monthly_trend(con, as_of),
             figures.risk_moves(con, as_of),
+            figures.p_alive_by_segment(con),
+            figures.holdout_calibration(con),
         ]
         queue = followup_table(con)
         campaigns = email_campaign_table(con)

@@ -1,7 +1,8 @@
 -- Contact cadence per customer as of a date (grain: customer_key, every customer except the
 -- unresolved bucket); definitions in _engagement__models.yml. Built from the daily state
 -- int_customer_days_summarised (per customer, day and channel: touches, weights, responses,
--- customer-initiated interactions, last touch and response) and small per-customer tables.
+-- customer-initiated interactions, last touch and response) and small per-customer tables;
+-- p_alive and clv_decile from mart_customer_lifetime_value (null without purchases).
 {%- set windows = var('cadence_windows_days') %}
 {%- set median_gap_window_start =
     dbt.dateadd('day', -var('median_gap_window_days'), as_of_date()) %}
@@ -53,6 +54,10 @@ customers as (
 
 rfm as (
     select * from {{ ref('mart_customer_rfm') }}
+),
+
+lifetime_value as (
+    select * from {{ ref('mart_customer_lifetime_value') }}
 ),
 
 history as (
@@ -176,6 +181,8 @@ measured as (
         coalesce(rfm.rfm_segment, 'No Purchases') as rfm_segment,
         rfm.monetary,
         rfm.m_score,
+        lifetime_value.p_alive,
+        lifetime_value.clv_decile,
         {%- for days in windows %}
             coalesce(windowed.touches_{{ days }}d, 0) as touches_{{ days }}d,
             coalesce(windowed.weighted_touches_{{ days }}d, 0) as weighted_touches_{{ days }}d,
@@ -203,6 +210,7 @@ measured as (
     from customers
     cross join history
     left join rfm on customers.customer_key = rfm.customer_key
+    left join lifetime_value on customers.customer_key = lifetime_value.customer_key
     left join windowed on customers.customer_key = windowed.customer_key
     left join gap_summary on customers.customer_key = gap_summary.customer_key
     left join last_gaps on customers.customer_key = last_gaps.customer_key
@@ -242,6 +250,8 @@ select
     tier,
     monetary,
     m_score,
+    p_alive,
+    clv_decile,
     {%- for days in windows %}
         touches_{{ days }}d,
         weighted_touches_{{ days }}d,

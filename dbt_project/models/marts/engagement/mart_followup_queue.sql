@@ -3,9 +3,16 @@
 -- value weight x days overdue, where the value weight is the customer's RFM monetary score (1-5,
 -- 1 without purchases) and days overdue = days since the last touch - the tier's expected gap
 -- (negative while only due soon; a customer never touched counts the days we have observed it).
+-- Alongside, value_at_risk_rank ranks them by expected value at risk = clv_12m x (1 - p_alive)
+-- (mart_customer_lifetime_value; 0 without purchases): the value of the next year weighted by
+-- the chance the customer has already lapsed, so large, slipping accounts come first.
 with cadence as (
     select * from {{ ref('mart_customer_cadence') }}
     where cadence_status in ('neglected', 'due_soon') and owner_rep_id is not null
+),
+
+lifetime_value as (
+    select * from {{ ref('mart_customer_lifetime_value') }}
 ),
 
 prioritised as (
@@ -14,6 +21,18 @@ prioritised as (
         coalesce(days_since_last_touch, days_observed) - expected_gap_days as days_overdue,
         coalesce(m_score, 1) as value_weight
     from cadence
+),
+
+valued as (
+    select
+        prioritised.*,
+        lifetime_value.clv_12m,
+        cast(
+            coalesce(lifetime_value.clv_12m * (1 - prioritised.p_alive), 0)
+            as {{ exact_decimal_type() }}
+        ) as value_at_risk
+    from prioritised
+    left join lifetime_value on prioritised.customer_key = lifetime_value.customer_key
 )
 
 select
@@ -23,6 +42,10 @@ select
         partition by owner_rep_id
         order by value_weight * days_overdue desc, days_overdue desc, customer_key asc
     ) as queue_rank,
+    row_number() over (
+        partition by owner_rep_id
+        order by value_at_risk desc, value_weight * days_overdue desc, customer_key asc
+    ) as value_at_risk_rank,
     customer_key,
     customer_name,
     tier,
@@ -34,8 +57,11 @@ select
     expected_gap_days,
     days_overdue,
     value_weight * days_overdue as priority_score,
+    p_alive,
+    clv_12m,
+    value_at_risk,
     last_touch_at,
     last_touch_channel,
     last_response_at,
     as_of_date
-from prioritised
+from valued

@@ -1,0 +1,45 @@
+"""The frames the dbt Python models exchange with the engine. Reading a ref into pandas is their
+one engine-specific step: dbt hands a Python model a DuckDB relation on DuckDB and a Spark
+DataFrame on Spark; both filter on a SQL condition and drop duplicates in the engine, and the
+fits need only what is left, small enough for one process either way. Frames they return are
+typed the same whether they have rows or not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+
+# A column of dates as the marts store them (DuckDB DATE, Spark DateType), also when empty: an
+# empty object column would be created as INTEGER.
+DATE = pd.ArrowDtype(pa.date32())
+
+
+def to_pandas(
+    relation, columns: list[str], where: str | None = None, distinct: bool = False
+) -> pd.DataFrame:
+    """`columns` of the rows of `relation` that satisfy the SQL condition `where`; each
+    distinct row once when `distinct`."""
+    if where:
+        relation = relation.filter(where)
+    if hasattr(relation, "toPandas"):  # pyspark.sql.DataFrame
+        selected = relation.select(*columns)
+        return (selected.distinct() if distinct else selected).toPandas()
+    selected = relation.project(", ".join(f'"{c}"' for c in columns))
+    return (selected.distinct() if distinct else selected).df()
+
+
+def empty_frame(columns: dict[str, object]) -> pd.DataFrame:
+    """No rows, with the dtypes the filled frame has, so the table's schema does not depend on
+    whether the run had rows for it (strings as "str", dates as DATE)."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+
+
+def as_of_date(configured: str | None, session) -> dt.date:
+    """The run's as-of date as macro as_of_date() resolves it: var as_of_date (handed over in
+    meta), else the engine's current_date, asked at run time."""
+    if configured:
+        return dt.date.fromisoformat(str(configured))
+    today = session.sql("select current_date")
+    return (today.collect() if hasattr(today, "collect") else today.fetchall())[0][0]
