@@ -5,13 +5,11 @@ and the overlap check fails on overlapping history."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.project import DBT_PROJECT_DIR
 from tests.conftest import run_dbt
 
 # The as-of marts the tags read, the tag marts, and their tests (the overlap check included).
@@ -177,27 +175,18 @@ def test_overlap_check_fails_on_overlapping_history(tmp_path):
             assert completed.returncode == 0, completed.stdout[-4000:]
 
 
-# Until the lifetime-value mart is part of the project, a stand-in with its columns: P(alive)
-# low after 60 days without an order, deciles of monetary.
-LIFETIME_VALUE_STAND_IN = """select
-    customer_key,
-    case when recency_days > 60 then 0.1 else 0.9 end as p_alive,
-    ntile(10) over (order by monetary, customer_key) as clv_decile
-from {{ ref('mart_customer_rfm') }}
-"""
-
-
-def test_the_lifetime_value_mart_feeds_value_and_risk_when_switched_on(pipeline, tmp_path):
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    if not list(project.glob("models/**/mart_customer_lifetime_value.sql")):
-        (project / "models" / "marts" / "mart_customer_lifetime_value.sql").write_text(
-            LIFETIME_VALUE_STAND_IN
-        )
-    shutil.copy(pipeline.warehouse, tmp_path / "warehouse.duckdb")
-    select = ["mart_customer_lifetime_value", "mart_customer_tags"]
-    vars_ = "lifetime_value_tags: true"
-    completed = run_dbt(tmp_path, "run", "--select", *select, "--vars", vars_, project_dir=project)
+def test_the_lifetime_value_mart_feeds_value_and_risk(pipeline, tmp_path):
+    """With var lifetime_value_tags on (the default), every customer with a lifetime value has
+    its decile as a value tag, and low_p_alive exactly when P(alive) is under the seed's 0.3.
+    The sample's customers are all likely alive, so a copy lowers P(alive) for the top deciles
+    and rebuilds the tags."""
+    completed = pipeline.dbt_on_copy(
+        tmp_path,
+        "run",
+        "--select",
+        "mart_customer_tags",
+        tamper="UPDATE marts.mart_customer_lifetime_value SET p_alive = 0.1 WHERE clv_decile <= 2",
+    )
     assert completed.returncode == 0, completed.stdout[-4000:]
     assert (
         rows(
@@ -217,4 +206,7 @@ def test_the_lifetime_value_mart_feeds_value_and_risk_when_switched_on(pipeline,
     (low,) = rows(
         tmp_path, "SELECT count(*) FROM marts.mart_customer_tags WHERE tag = 'low_p_alive'"
     )
-    assert low[0] > 0
+    (lowered,) = rows(
+        tmp_path, "SELECT count(*) FROM marts.mart_customer_lifetime_value WHERE clv_decile <= 2"
+    )
+    assert low == lowered and low[0] > 0
