@@ -49,6 +49,8 @@ markov as (
             else 1.0 / order_channels
         end as weight
     from effects
+    -- a channel without removal effect earns nothing, as the rule-based models keep no 0 row
+    where channel = 'direct' or order_removal_effects = 0 or removal_effect > 0
 ),
 
 credited as (
