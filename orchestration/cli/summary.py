@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.cli.journey_summary import journey_lines
 from orchestration.cli.mart_queries import followup_top, rfm_segment_sizes
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
@@ -170,17 +171,23 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
             out += identity_lines(con, truth_dir)
         if has_table(con, "marts", "mart_followup_queue"):
             out += marts_lines(con)
+        if has_table(con, "marts", "mart_channel_attribution"):
+            out += journey_lines(con)
         return out
 
     return _read(warehouse, lines)
 
 
 def render_short(warehouse: Path, shown: int = 10) -> str:
-    """Rows per layer and the problems, `shown` lines of each kind at most."""
+    """Rows per layer and the problems, `shown` lines of each kind at most; a line per funnel
+    and attribution mart."""
 
     def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         totals = layer_totals(table_counts(con))
         rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
-        return ["Rows per layer:", *rows, *_problem_lines(con, shown)]
+        out = ["Rows per layer:", *rows, *_problem_lines(con, shown)]
+        if has_table(con, "marts", "mart_channel_attribution"):
+            out += journey_lines(con)
+        return out
 
     return _read(warehouse, lines)

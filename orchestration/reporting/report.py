@@ -10,7 +10,7 @@ import duckdb
 
 from orchestration.cli.check_report import CheckLine, tally
 from orchestration.cli.mart_queries import followup_top
-from orchestration.reporting import figures
+from orchestration.reporting import figures, journey_figures
 
 QUEUE_ROWS = 20
 STYLE = """
@@ -65,6 +65,8 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
             figures.weekday_hour_heatmaps(con, "Asia/Shanghai"),
             figures.channel_rates(con),
             figures.monthly_trend(con, as_of),
+            journey_figures.funnel(con),
+            journey_figures.channel_credit_by_model(con),
         ]
         queue = followup_table(con)
     finally:
