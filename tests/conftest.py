@@ -55,6 +55,11 @@ class Pipeline:
     def dbt_on_copy(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
         """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched."""
         shutil.copy(self.warehouse, workdir / "warehouse.duckdb")
+        return self.dbt_in(workdir, *args)
+
+    def dbt_in(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+        """Run dbt on the warehouse copy already in `workdir` (made by dbt_on_copy, or altered
+        since)."""
         return subprocess.run(
             [
                 str(Path(sys.executable).parent / "dbt"),

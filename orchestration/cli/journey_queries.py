@@ -22,7 +22,9 @@ def funnel_stages(con: duckdb.DuckDBPyConnection) -> tuple[bool, list[tuple[str,
     """(closed, rows): the funnel summed over the cohorts whose conversion window has closed (all
     cohorts when none has, closed False), rows (first-touch channel, stage, customers) in stage
     order."""
-    (closed,) = con.execute("SELECT count(*) > 0 FROM marts.mart_funnel WHERE NOT is_open").fetchone()
+    (closed,) = con.execute(
+        "SELECT count(*) > 0 FROM marts.mart_funnel WHERE NOT is_open"
+    ).fetchone()
     rows = con.execute(
         """SELECT first_touch_channel, stage, sum(customers)::BIGINT
         FROM marts.mart_funnel WHERE ? OR NOT is_open
@@ -37,6 +39,7 @@ def channel_credit(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, Decim
     """(model, channel, attributed orders, share of attributed revenue) over every month."""
     return con.execute(
         """SELECT model, channel, sum(attributed_orders),
-            sum(attributed_revenue) / nullif(sum(sum(attributed_revenue)) OVER (PARTITION BY model), 0)
+            sum(attributed_revenue)
+                / nullif(sum(sum(attributed_revenue)) OVER (PARTITION BY model), 0)
         FROM marts.mart_channel_attribution GROUP BY model, channel ORDER BY model, channel"""
     ).fetchall()

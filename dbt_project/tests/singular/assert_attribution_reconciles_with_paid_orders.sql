@@ -14,12 +14,12 @@ with paid as (
 ),
 
 models as (
-    select 'first_touch' as model
-    union all select 'last_touch'
-    union all select 'linear'
-    union all select 'time_decay'
-    union all select 'position_based'
-    union all select 'markov'
+    {%- for model in attribution_models() %}
+        select '{{ model }}' as model
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 credited as (

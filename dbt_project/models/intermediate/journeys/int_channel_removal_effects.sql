@@ -37,6 +37,12 @@ scenarios as (
     select channel as removed_channel from channels
 ),
 
+absorbing_states as (
+    select 'conversion' as state
+    union all
+    select 'null' as state
+),
+
 matrix_0 as (
     select
         scenarios.removed_channel,
@@ -62,29 +68,23 @@ matrix_0 as (
         absorbing.state as to_state,
         1.0 as probability
     from scenarios
-    cross join (
-        select 'conversion' as state
-        union all
-        select 'null' as state
-    ) as absorbing
+    cross join absorbing_states as absorbing
 ),
-{%- for power in range(1, squarings + 1) %}
-
-matrix_{{ power }} as {{ materialized_cte() }} (
-    select
-        earlier.removed_channel,
-        earlier.from_state,
-        later.to_state,
-        sum(earlier.probability * later.probability) as probability
-    from matrix_{{ power - 1 }} as earlier
-    inner join matrix_{{ power - 1 }} as later
-        on
-            earlier.removed_channel = later.removed_channel
-            and earlier.to_state = later.from_state
-    group by earlier.removed_channel, earlier.from_state, later.to_state
-),
-{%- endfor %}
-
+{% for power in range(1, squarings + 1) %}
+    matrix_{{ power }} as {{ materialized_cte() }} (
+        select
+            earlier.removed_channel,
+            earlier.from_state,
+            later.to_state,
+            sum(earlier.probability * later.probability) as probability
+        from matrix_{{ power - 1 }} as earlier
+        inner join matrix_{{ power - 1 }} as later
+            on
+                earlier.removed_channel = later.removed_channel
+                and earlier.to_state = later.from_state
+        group by earlier.removed_channel, earlier.from_state, later.to_state
+    ),
+{% endfor %}
 conversion as (
     select
         scenarios.removed_channel,

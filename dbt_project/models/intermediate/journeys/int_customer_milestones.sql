@@ -19,14 +19,7 @@
 -- depends_on: {{ ref('stg_orders__orders') }}
 -- depends_on: {{ ref('int_records_clustered') }}
 
-with
-{% if is_incremental() %}
-    scope as {{ materialized_cte() }} (
-        {{ customers_in_run_scope('last_interaction_date') }}
-    ),
-{% endif %}
-
-interactions as {{ materialized_cte() }} (
+with interactions as {{ materialized_cte() }} (
     select
         interaction_id,
         customer_key,
@@ -36,11 +29,10 @@ interactions as {{ materialized_cte() }} (
         is_touch,
         is_response
     from {{ ref('fct_interactions') }}
-    where
-        customer_key <> {{ unresolved_customer_key() }}
-        {% if is_incremental() %}
-            and customer_key in (select customer_key from scope)
-        {% endif %}
+    where customer_key <> {{ unresolved_customer_key() }}
+    {% if is_incremental() %}
+        and customer_key in ({{ customers_in_run_scope('last_interaction_date') }})
+    {% endif %}
 ),
 
 latest as (
@@ -72,7 +64,7 @@ responses as (
     inner join interactions
         on
             first_touch_channels.customer_key = interactions.customer_key
-            and interactions.occurred_at > first_touch_channels.first_touch_at
+            and first_touch_channels.first_touch_at < interactions.occurred_at
     where first_touch_channels.touch_number = 1 and interactions.is_response
     group by first_touch_channels.customer_key
 ),
@@ -88,8 +80,12 @@ paid_orders as (
     inner join {{ ref('fct_orders') }} as orders
         on
             first_touch_channels.customer_key = orders.customer_key
-            and orders.ordered_at > first_touch_channels.first_touch_at
+            and first_touch_channels.first_touch_at < orders.ordered_at
     where first_touch_channels.touch_number = 1
+),
+
+customers as (
+    {{ customer_record_counts() }}
 )
 
 select
@@ -113,6 +109,6 @@ left join paid_orders as second_orders
     on
         first_touch_channels.customer_key = second_orders.customer_key
         and second_orders.order_number = 2
-left join ({{ customer_record_counts() }}) as customers
+left join customers
     on first_touch_channels.customer_key = customers.customer_key
 where first_touch_channels.touch_number = 1

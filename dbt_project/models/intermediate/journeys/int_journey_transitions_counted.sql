@@ -24,14 +24,7 @@
 -- depends_on: {{ ref('int_records_clustered') }}
 {%- set lookback_days = var('attribution_lookback_days') %}
 
-with
-{% if is_incremental() %}
-    scope as {{ materialized_cte() }} (
-        {{ customers_in_run_scope('last_touch_date') }}
-    ),
-{% endif %}
-
-touches as {{ materialized_cte() }} (
+with touches as {{ materialized_cte() }} (
     select
         interaction_id,
         customer_key,
@@ -39,12 +32,10 @@ touches as {{ materialized_cte() }} (
         occurred_date,
         channel
     from {{ ref('fct_interactions') }}
-    where
-        is_touch
-        and customer_key <> {{ unresolved_customer_key() }}
-        {% if is_incremental() %}
-            and customer_key in (select customer_key from scope)
-        {% endif %}
+    where is_touch and customer_key <> {{ unresolved_customer_key() }}
+    {% if is_incremental() %}
+        and customer_key in ({{ customers_in_run_scope('last_touch_date') }})
+    {% endif %}
 ),
 
 orders as (
@@ -53,7 +44,7 @@ orders as (
         customer_key,
         ordered_at
     from {{ ref('fct_orders') }}
-    where customer_key in (select customer_key from touches)
+    where customer_key in (select touches.customer_key from touches)
 ),
 
 converting as (
@@ -119,7 +110,7 @@ not_converting as (
     from after_orders
     where
         not is_order
-        and interaction_id not in (select interaction_id from converting)
+        and interaction_id not in (select converting.interaction_id from converting)
 ),
 
 journey_touches as (
@@ -155,6 +146,18 @@ steps as (
         channel as from_state,
         coalesce(next_channel, outcome) as to_state
     from sequenced
+),
+
+latest as (
+    select
+        customer_key,
+        max(occurred_date) as last_touch_date
+    from touches
+    group by customer_key
+),
+
+customers as (
+    {{ customer_record_counts() }}
 )
 
 select
@@ -167,13 +170,7 @@ select
     max(latest.last_touch_date) as last_touch_date,
     max(customers.customer_records) as customer_records
 from steps
-inner join (
-    select
-        customer_key,
-        max(occurred_date) as last_touch_date
-    from touches
-    group by customer_key
-) as latest on steps.customer_key = latest.customer_key
-left join ({{ customer_record_counts() }}) as customers
+inner join latest on steps.customer_key = latest.customer_key
+left join customers
     on steps.customer_key = customers.customer_key
 group by steps.customer_key, steps.from_state, steps.to_state

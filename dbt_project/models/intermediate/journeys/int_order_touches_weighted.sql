@@ -61,7 +61,7 @@ touches as (
     where
         is_touch
         and customer_key <> {{ unresolved_customer_key() }}
-        and customer_key in (select customer_key from orders)
+        and customer_key in (select orders.customer_key from orders)
 ),
 
 order_touches as (
@@ -74,14 +74,22 @@ order_touches as (
             order by touches.occurred_at, touches.interaction_id
         ) as touch_number,
         count(*) over (partition by orders.order_id) as order_touches,
-        power(0.5, {{ seconds_before_order }} / ({{ half_life_days }} * 86400.0)) as decay
+        {{ seconds_before_order }}
+            as seconds_before_order
     from orders
     inner join touches
         on
             orders.customer_key = touches.customer_key
-            and touches.occurred_at < orders.ordered_at
-            and touches.occurred_at
-            >= {{ dbt.dateadd('day', -lookback_days, 'orders.ordered_at') }}
+            and orders.ordered_at > touches.occurred_at
+            and {{ dbt.dateadd('day', -lookback_days, 'orders.ordered_at') }}
+            <= touches.occurred_at
+),
+
+decayed as (
+    select
+        *,
+        power(0.5, seconds_before_order / ({{ half_life_days }} * 86400.0)) as decay
+    from order_touches
 ),
 
 touch_weights as (
@@ -99,11 +107,11 @@ touch_weights as (
             when touch_number in (1, order_touches) then {{ endpoint_share }}
             else (1 - 2 * {{ endpoint_share }}) / (order_touches - 2)
         end as position_based
-    from order_touches
+    from decayed
 ),
 
 weighted as (
-    {%- for model in ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based'] %}
+    {%- for model in rule_based_attribution_models() %}
         select
             order_id,
             interaction_id,
@@ -120,7 +128,7 @@ weighted as (
 
 direct as (
     -- every model gives an order without touches wholly to 'direct'
-    {%- for model in ['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based'] %}
+    {%- for model in rule_based_attribution_models() %}
         select
             order_id,
             cast(null as {{ dbt.type_string() }}) as interaction_id,
@@ -128,7 +136,7 @@ direct as (
             '{{ model }}' as model,
             1.0 as weight
         from orders
-        where order_id not in (select order_id from order_touches)
+        where order_id not in (select order_touches.order_id from order_touches)
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -139,6 +147,10 @@ credited as (
     select * from weighted
     union all
     select * from direct
+),
+
+customers as (
+    {{ customer_record_counts() }}
 )
 
 select
@@ -156,5 +168,5 @@ select
     customers.customer_records
 from credited
 inner join orders on credited.order_id = orders.order_id
-left join ({{ customer_record_counts() }}) as customers
+left join customers
     on orders.customer_key = customers.customer_key

@@ -74,7 +74,8 @@ rounded as (
         *,
         cast(weight * reporting_amount as {{ exact_decimal_type() }}) as rounded_revenue,
         row_number() over (
-            partition by order_id, model order by weight desc, channel, interaction_id
+            partition by order_id, model
+            order by weight desc, channel asc, interaction_id asc
         ) as share_rank
     from credited
 )
