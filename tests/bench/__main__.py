@@ -83,15 +83,18 @@ def partition_folders(landing: Path) -> dict[str, list[Path]]:
 
 
 def link_days(landing: Path, view: Path, days: list[str]) -> None:
-    """Make the given days of `landing` appear under `view`, without copying the files."""
+    """Make the given days of `landing` appear under `view` without copying the files: each
+    file is hard-linked into a real folder, since extraction refuses a symlink that leads out of
+    the landing tree (`outside_landing`)."""
     by_day = partition_folders(landing)
     for day in days:
         for folder in by_day[day]:
-            link = view / folder.relative_to(landing)
-            if link.is_symlink():  # linked by the run this one resumes
-                continue
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(folder.resolve(), target_is_directory=True)
+            target = view / folder.relative_to(landing)
+            target.mkdir(parents=True, exist_ok=True)
+            for file in folder.iterdir():
+                link = target / file.name
+                if not link.exists():  # linked by the run this one resumes
+                    link.hardlink_to(file)
 
 
 def interaction_rows(data: Path) -> int:
