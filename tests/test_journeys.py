@@ -89,16 +89,19 @@ def journeys(touches: pd.DataFrame, orders: pd.DataFrame) -> list[tuple[list[str
     return paths + [(channels, False) for channels in open_paths.values()]
 
 
+def modelled_removal_effects(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    rows = con.execute(
+        "SELECT channel, removal_effect FROM intermediate.int_channel_removal_effects_solved"
+    ).fetchall()
+    return {channel: float(effect) for channel, effect in rows}
+
+
 def test_markov_removal_effects_match_an_independent_solve(pipeline, facts):
     expected = removal_effects(journeys(*facts))
     with pipeline.connect() as con:
-        modelled = dict(
-            con.execute(
-                "SELECT channel, removal_effect FROM intermediate.int_channel_removal_effects"
-            ).fetchall()
-        )
+        modelled = modelled_removal_effects(con)
     assert len(expected) >= 5
-    assert {c: float(v) for c, v in modelled.items()} == pytest.approx(expected, abs=1e-9)
+    assert modelled == pytest.approx(expected, abs=1e-9)
 
 
 def expected_weights(credited: pd.DataFrame, effects: dict[str, float]) -> pd.DataFrame:
@@ -140,12 +143,7 @@ def test_every_model_credits_channels_as_defined(pipeline, facts):
     touches, orders = facts
     credited = order_touches(touches, orders)
     with pipeline.connect() as con:
-        effects = {
-            c: float(v)
-            for c, v in con.execute(
-                "SELECT channel, removal_effect FROM intermediate.int_channel_removal_effects"
-            ).fetchall()
-        }
+        effects = modelled_removal_effects(con)
         actual = con.sql(
             """SELECT order_id, model, channel, sum(weight)::DOUBLE AS weight
             FROM marts.mart_order_attribution GROUP BY ALL"""

@@ -1,6 +1,6 @@
 -- The contact-to-repeat-purchase funnel (grain: cohort_month, first_touch_channel, stage) as of
 -- the as-of date; definitions in _journeys__models.yml. Built from the per-customer milestones of
--- int_customer_milestones: one row per customer, however long its history.
+-- int_customer_milestones_reached: one row per customer, however long its history.
 {%- set window_days = var('funnel_conversion_window_days') %}
 {%- set stages = [
     ('first_touch', 'first_touch_at'),
@@ -23,7 +23,7 @@ with milestones as (
                     then {{ utc_to_local_date(column) }}
             end as {{ stage }}_date{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ ref('int_customer_milestones') }}
+    from {{ ref('int_customer_milestones_reached') }}
     where {{ utc_to_local_date('first_touch_at') }} <= {{ as_of_date() }}
 ),
 

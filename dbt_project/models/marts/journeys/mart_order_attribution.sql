@@ -1,8 +1,9 @@
 -- Which touches and channels earn each paid order, under six models (grain: order_id, model,
 -- channel, interaction_id); definitions in _journeys__models.yml. The rule-based models come from
 -- the incremental state int_order_touches_weighted; markov splits each order over the channels of
--- its touches in proportion to their removal effects (int_channel_removal_effects), which move with
--- every run, so its rows are rebuilt from the channels per order of that state, not from the facts.
+-- its touches in proportion to their removal effects (int_channel_removal_effects_solved), which
+-- move with every run, so its rows are rebuilt from the channels per order of that state, not from
+-- the facts.
 
 with rule_based as (
     select * from {{ ref('int_order_touches_weighted') }}
@@ -29,7 +30,7 @@ effects as (
         count(*) over (partition by order_channels.order_id) as order_channels,
         coalesce(effects.removal_effect, 0) as removal_effect
     from order_channels
-    left join {{ ref('int_channel_removal_effects') }} as effects
+    left join {{ ref('int_channel_removal_effects_solved') }} as effects
         on order_channels.channel = effects.channel
 ),
 
