@@ -62,6 +62,12 @@ touches as (
         is_touch
         and customer_key <> {{ unresolved_customer_key() }}
         and customer_key in (select orders.customer_key from orders)
+        -- no older than the lookback of the earliest order in scope: a daily run reads recent
+        -- touches only (and a re-keyed customer's back to its first order)
+        and occurred_at >= (
+            select {{ dbt.dateadd('day', -lookback_days, 'min(orders.ordered_at)') }}
+            from orders
+        )
 ),
 
 order_touches as (
