@@ -65,7 +65,7 @@ full outer join credited
 where
     months.model is null
     or credited.model is null
-    or abs(credited.orders - months.paid_orders) > 0.000001
+    or abs(credited.orders - months.paid_orders) > 0.0001
     or credited.revenue <> months.paid_revenue
 union all
 select

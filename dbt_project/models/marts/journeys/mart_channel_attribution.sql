@@ -6,8 +6,10 @@ select
     month_start,
     channel,
     model,
-    sum(weight) as attributed_orders,
-    sum(attributed_revenue) as attributed_revenue
+    -- six decimals hold up to a million orders per month and channel; a month's channels add
+    -- up to its orders within 1e-5
+    cast(sum(weight) as decimal(18, 6)) as attributed_orders,
+    cast(sum(attributed_revenue) as {{ exact_decimal_type() }}) as attributed_revenue
 from (
     select
         cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
