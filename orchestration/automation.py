@@ -103,7 +103,7 @@ def daily_schedule(context: dg.ScheduleEvaluationContext, landing: LandingZone):
     scheduled = (context.scheduled_execution_time or dt.datetime.now(dt.UTC)).date()
     return dg.RunRequest(
         run_key=f"daily:{scheduled.isoformat()}",
-        partition_key=newest,
+        tags=range_tags(newest, newest),
         asset_selection=declared_selection(landing.declared_sources),
     )
 

@@ -1,20 +1,26 @@
-"""Daily partitions discovered from what landed, never from a hard-coded start date."""
+"""The landed days: discovered from the `dt=` folders, never from a hard-coded start date, and
+registered with Dagster as the dynamic partitions set `landing_days`, in the order they landed.
+
+The set is a registry, not the raw assets' partitioning: a run names its days with two tags
+(first and last day, in the registry's order), and extraction writes each day's status to
+`raw.load_log`. Partitioned assets cost Dagster events per day and asset (a planned and a
+materialised event for each, every one its own SQLite commit: about 100 s of a 730-day first
+load); named by tags, a run writes the same events whatever its number of days."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from sources.contract import entities
 from sources.landing import landed_days
 
 landing_days = dg.DynamicPartitionsDefinition(name="landing_days")
+FIRST_DAY_TAG = "cadence/first_day"
+LAST_DAY_TAG = "cadence/last_day"
 
 
 def discover_days(landing: Path) -> list[dt.date]:
@@ -42,8 +48,19 @@ def register_days(instance: dg.DagsterInstance, days: list[dt.date]) -> list[str
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:
-    """Run tags that select the partitions `first`..`last` (in the partitions' order)."""
-    return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+    """Run tags that name the registered days `first`..`last` (in the registry's order)."""
+    return {FIRST_DAY_TAG: first, LAST_DAY_TAG: last}
+
+
+def named_days(instance: dg.DagsterInstance, tags: Mapping[str, str]) -> list[str] | None:
+    """The registered days a run's tags name, from its first to its last day in the registry's
+    order (a day that landed late sits after newer ones, so the days between its ends may lie
+    either way in time); None when the tags name no days."""
+    if FIRST_DAY_TAG not in tags:
+        return None
+    order = instance.get_dynamic_partitions(landing_days.name)
+    ends = sorted(order.index(tags[key]) for key in (FIRST_DAY_TAG, LAST_DAY_TAG))
+    return order[ends[0] : ends[1] + 1]
 
 
 def full_range(instance: dg.DagsterInstance) -> tuple[str, str]:

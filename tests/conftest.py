@@ -52,30 +52,38 @@ class Pipeline:
     def acknowledgements(self) -> Path:
         return self.landing.parent / "acknowledgements.yml"
 
-    def dbt_on_copy(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-        """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched."""
+    def dbt_on_copy(
+        self, workdir: Path, *args: str, tamper: str | None = None
+    ) -> subprocess.CompletedProcess:
+        """Run dbt on a copy of the warehouse in `workdir`, leaving the shared one untouched;
+        `tamper` is SQL run on the copy first (bad data for a check to catch)."""
         shutil.copy(self.warehouse, workdir / "warehouse.duckdb")
-        return self.dbt_in(workdir, *args)
+        if tamper:
+            with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
+                con.execute(tamper)
+        return run_dbt(workdir, *args)
 
-    def dbt_in(self, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-        """Run dbt on the warehouse copy already in `workdir` (made by dbt_on_copy, or altered
-        since)."""
-        return subprocess.run(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(workdir / "target"),
-            ],
-            env={**os.environ, "CADENCE_HOME": str(workdir)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+
+def run_dbt(
+    home: Path, *args: str, project_dir: Path = DBT_PROJECT_DIR
+) -> subprocess.CompletedProcess:
+    """Run dbt on the warehouse of `home` (its `warehouse.duckdb`), its output captured."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(home / "target"),
+        ],
+        env={**os.environ, "CADENCE_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def materialize(

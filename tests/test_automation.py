@@ -9,13 +9,12 @@ import dagster as dg
 
 from orchestration.automation import daily_schedule, landing_sensor, weekly_full_rebuild
 from orchestration.cli.runner import UnknownDayError, run_everything
-from orchestration.partitions import landing_days
+from orchestration.partitions import FIRST_DAY_TAG, LAST_DAY_TAG, landing_days
 from orchestration.resources import LandingZone
 from orchestration.run_scope import dbt_build_args
 from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
+RANGE_START, RANGE_END = FIRST_DAY_TAG, LAST_DAY_TAG
 
 
 def land(landing, entity: str, day: str) -> None:
@@ -74,12 +73,11 @@ def test_daily_schedule_runs_the_newest_day(tmp_path):
         resources={"landing": LandingZone(landing_dir=str(landing))},
     )
     request = daily_schedule(context)
-    assert request.partition_key == "2026-06-02"
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-06-02", "2026-06-02")
     assert request.run_key == "daily:2026-06-03"
     assert instance.get_dynamic_partitions(landing_days.name) == ["2026-06-01", "2026-06-02"]
     # dbt builds and tests that day only.
-    daily_tags = {"dagster/partition": request.partition_key}
-    assert build_vars(instance, daily_tags) == {
+    assert build_vars(instance, request.tags) == {
         "as_of_date": "2026-06-02",
         "run_start": "2026-06-02",
         "run_end": "2026-06-02",

@@ -14,7 +14,7 @@ import pytest
 from orchestration.reporting.figures import monthly_trend
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHARTS = 7
+CHARTS = 8
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium not installed (.ci/run installs Debian's chromium)"
 )
@@ -64,6 +64,8 @@ def test_report_is_self_contained(pipeline):
     assert "Data quality of this run" in report
     assert "raw/email__events" in report  # the acknowledged gap is listed as a warning
     assert "Money in CNY" in report and "Revenue, CNY (RFM window)" in report
+    assert "<h2>Email campaigns</h2>" in report and "<th>opened by people</th>" in report
+    assert "<td>CMP-" in report  # the campaign table has rows
 
 
 @needs_chromium

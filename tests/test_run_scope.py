@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
+from orchestration.partitions import range_tags, register_days
 from orchestration.project import DBT_PROJECT_DIR
+from orchestration.run_scope import dbt_build_args, full_refresh_tags
 
 DAY_1, DAY_2 = "2026-06-01", "2026-06-02"
 
@@ -83,3 +87,14 @@ def test_a_daily_run_tests_its_days_and_keys_against_history(tmp_path):
         results = dbt_test_outcomes(tmp_path, *everything)
         assert results[not_null] == ("fail", 1)
         assert results[copies] == ("warn", 1)
+
+
+def test_a_daily_run_leaves_unit_tests_to_full_builds():
+    instance = dg.DagsterInstance.ephemeral()
+    as_of = dt.date(2026, 6, 2)
+    register_days(instance, [dt.date(2026, 6, 1), as_of])
+    daily = dbt_build_args(instance, range_tags(DAY_2, DAY_2), as_of)
+    assert daily[-2:] == ["--exclude-resource-type", "unit_test"]
+    assert json.loads(daily[2]) == {"as_of_date": DAY_2, "run_start": DAY_2, "run_end": DAY_2}
+    for everything in ({}, full_refresh_tags()):
+        assert "unit_test" not in dbt_build_args(instance, everything, as_of)

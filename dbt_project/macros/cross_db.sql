@@ -82,3 +82,23 @@
 {% macro default__utc_to_local_date(column) -%}
     to_date(from_utc_timestamp({{ column }}, '{{ var("reporting_timezone") }}'))
 {%- endmacro %}
+
+
+{#- One row per date from `start_date` to `end_date` (date expressions, both included), column
+    `day`: a join on it bounds a scan by day, which a comparison with a subquery does not (DuckDB
+    prunes a scan with the join's dynamic filter on the day column). -#}
+{% macro day_spine(start_date, end_date) -%}
+    {{ return(adapter.dispatch('day_spine', 'cadence')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro duckdb__day_spine(start_date, end_date) -%}
+    select cast(unnest(generate_series(
+        cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day
+    )) as date) as day
+{%- endmacro %}
+
+{% macro default__day_spine(start_date, end_date) -%}
+    select explode(sequence(
+        cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day
+    )) as day
+{%- endmacro %}

@@ -1,8 +1,9 @@
 """Extraction: landed files of each source entity into `raw.<source>__<entity>`, per day, then
 the landed-data checks over what was loaded (orchestration/assets/quality.py).
 
-One step loads every selected entity over the whole partition range (a single-run backfill): a
-first load may hold years of days, and one DuckDB connection serves them all. A run selects the
+One step loads every selected entity over the days the run names (orchestration.partitions; all
+registered days when it names none): a first load may hold years of days, and one DuckDB
+connection serves them all. A run selects the
 raw assets of the sources the deployment declares (CADENCE_SOURCES, orchestration.jobs); every
 raw table exists, empty for a source not declared, so that dbt builds.
 """
@@ -13,7 +14,7 @@ import dagster as dg
 
 from orchestration import progress
 from orchestration.assets.quality import CHECK_SPECS, landed_check_results
-from orchestration.partitions import landing_days
+from orchestration.partitions import landing_days, named_days
 from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
 from orchestration.resources import LandingZone, QualityGates, Warehouse
 from sources.contract import entities
@@ -33,8 +34,6 @@ from sources.extract import ensure_tables, load_partitions
         for entity in entities().values()
     ],
     check_specs=CHECK_SPECS,
-    partitions_def=landing_days,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=True,
 )
 def extract_landing(
@@ -43,7 +42,10 @@ def extract_landing(
     landing: LandingZone,
     quality: QualityGates,
 ):
-    days = [dt.date.fromisoformat(key) for key in context.partition_keys]
+    keys = named_days(
+        context.instance, context.run.tags
+    ) or context.instance.get_dynamic_partitions(landing_days.name)
+    days = [dt.date.fromisoformat(key) for key in keys]
     context.log.info(f"loading {len(days)} day(s) from {landing.path}")
     selected = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
     days_read = 0

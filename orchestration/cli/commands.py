@@ -1,7 +1,7 @@
 """`python -m orchestration.cli run`: materialise everything over the landing tree, as `make run`.
 
-Every landed day is registered as a partition, then one run extracts the whole range (a
-single-run backfill) and builds and tests the dbt models (orchestration.cli.runner). The run is
+Every landed day is registered (orchestration.partitions), then one run extracts the whole
+range and builds and tests the dbt models (orchestration.cli.runner). The run is
 recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
 `backfill --from D --to D` does the same over a range of landed days; `run --full-refresh`
 rebuilds every incremental dbt model from raw. `rollback` switches readers back to the previously

@@ -37,8 +37,8 @@ def run_everything(
     run_id: str | None = None,
     console_log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
-    """Register every landed day as a partition, then extract the range `first`..`last` (all
-    days by default) of the declared sources in one step (a single-run backfill), check it,
+    """Register every landed day, then extract the range `first`..`last` (all days by default)
+    of the declared sources in one step, check it,
     build and test the dbt models over those days (every model from raw and every test over
     everything with `full_refresh`), and publish when every check passed. Dagster's console
     log shows messages from `console_log_level` up; the run gets `run_id` when given (to

@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.cli.journey_summary import journey_lines
-from orchestration.cli.mart_queries import followup_top, rfm_segment_sizes
+from orchestration.cli.mart_queries import email_totals, followup_top, rfm_segment_sizes
+from orchestration.cli.tag_summary import tag_lines
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
 from sources.generator.identity_quality import match_rates
@@ -118,6 +119,20 @@ def marts_lines(con: duckdb.DuckDBPyConnection, queue_rows: int = 8) -> list[str
     return lines
 
 
+def email_campaign_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line: the campaigns' rates, opens by people apart from privacy proxies' opens."""
+    totals = email_totals(con)
+    campaigns, days, sent, delivered, opened, opened_any, machine, _, to_open = totals[:9]
+    if not campaigns:
+        return ["Email campaigns (marts.mart_email_campaigns): none"]
+    return [
+        f"Email campaigns (marts.mart_email_campaigns): {campaigns:,} campaigns over {days:,} "
+        f"send days, {sent:,} sent, {delivered:,} delivered; people opened {opened:.1%} of "
+        f"delivered ({opened_any:.1%} with privacy-proxy opens, {machine:.1%} of opens), "
+        f"click-to-open {to_open or 0:.1%}"
+    ]
+
+
 def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return (
         con.execute(
@@ -171,6 +186,10 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
             out += identity_lines(con, truth_dir)
         if has_table(con, "marts", "mart_followup_queue"):
             out += marts_lines(con)
+        if has_table(con, "marts", "mart_tag_transitions"):
+            out += tag_lines(con)
+        if has_table(con, "marts", "mart_email_campaigns"):
+            out += email_campaign_lines(con)
         if has_table(con, "marts", "mart_channel_attribution"):
             out += journey_lines(con)
         return out
@@ -179,15 +198,16 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
 
 
 def render_short(warehouse: Path, shown: int = 10) -> str:
-    """Rows per layer and the problems, `shown` lines of each kind at most; a line per funnel
-    and attribution mart."""
+    """Rows per layer and the problems, `shown` lines of each kind at most; a line per tag,
+    email campaign, funnel and attribution mart."""
 
     def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         totals = layer_totals(table_counts(con))
         rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
-        out = ["Rows per layer:", *rows, *_problem_lines(con, shown)]
+        tags = tag_lines(con) if has_table(con, "marts", "mart_tag_transitions") else []
+        marts = email_campaign_lines(con) if has_table(con, "marts", "mart_email_campaigns") else []
         if has_table(con, "marts", "mart_channel_attribution"):
-            out += journey_lines(con)
-        return out
+            marts += journey_lines(con)
+        return ["Rows per layer:", *rows, *marts, *_problem_lines(con, shown), *tags]
 
     return _read(warehouse, lines)

@@ -9,7 +9,11 @@ import duckdb
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from orchestration.cli.mart_queries import rfm_segment_sizes
+from orchestration.cli.mart_queries import (
+    RISK_MOVES_WEEKS,
+    rfm_segment_sizes,
+    risk_moves_by_week,
+)
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 # Plotly's first two colours, fixed so that a series and its partial month share one.
@@ -88,7 +92,7 @@ def channel_rates(con: duckdb.DuckDBPyConnection) -> go.Figure:
     figure.add_bar(x=channels, y=[r[2] for r in rows], name="response rate")
     figure.add_bar(x=channels, y=[r[3] for r in rows], name="paid order within 30 days")
     return figure.update_layout(
-        title="Response and conversion rate by channel",
+        title="Response and conversion rate by channel (email: privacy-proxy opens not counted)",
         yaxis_tickformat=".0%",
         barmode="group",
         **LAYOUT,
@@ -143,3 +147,38 @@ def monthly_trend(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> go.Figure:
     figure.update_yaxes(title_text="touches", secondary_y=False)
     figure.update_yaxes(title_text="orders", secondary_y=True)
     return figure.update_layout(title="Monthly touches and orders", **LAYOUT)
+
+
+def risk_moves(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> go.Figure:
+    """Customers entering (up) and leaving (down) each risk tag per week, over the last
+    RISK_MOVES_WEEKS weeks: stacked bars from mart_tag_transitions. Moves exist only between
+    runs, so a warehouse with one as-of date says so instead of drawing nothing."""
+    rows = risk_moves_by_week(con, as_of, RISK_MOVES_WEEKS)
+    this_week = as_of - dt.timedelta(days=as_of.weekday())
+    weeks = [this_week - dt.timedelta(weeks=n) for n in range(RISK_MOVES_WEEKS - 1, -1, -1)]
+    figure = go.Figure()
+    for direction, sign in (("into", 1), ("out of", -1)):
+        for tag in sorted({r[2] for r in rows if r[1] == direction}):
+            counts = {r[0]: r[3] for r in rows if r[1] == direction and r[2] == tag}
+            figure.add_bar(
+                x=weeks, y=[sign * counts.get(w, 0) for w in weeks], name=f"{direction} {tag}"
+            )
+    if not rows:
+        (first,) = con.execute(
+            "SELECT min(valid_from) FROM marts.mart_customer_tag_history"
+        ).fetchone()
+        figure.add_annotation(
+            text=f"No moves into or out of risk tags in these weeks (tag history from {first})",
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+        )
+    return figure.update_layout(
+        title=f"Moves into (up) and out of (down) risk tags, last {RISK_MOVES_WEEKS} weeks",
+        barmode="relative",
+        xaxis={"tickformat": "%d %b", "tickvals": weeks},
+        yaxis_title="customers",
+        **LAYOUT,
+    )

@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 
 from orchestration.cli.check_report import CheckLine, tally
-from orchestration.cli.mart_queries import followup_top
+from orchestration.cli.mart_queries import email_campaigns, followup_top
 from orchestration.reporting import figures, journey_figures
 
 QUEUE_ROWS = 20
+EMAIL_CAMPAIGNS = 12
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
 h1 { margin-bottom: 0.2rem; } .meta { color: #666; margin-top: 0; }
@@ -38,6 +39,50 @@ def followup_table(con: duckdb.DuckDBPyConnection) -> str:
     rows = [(*row[:6], round(row[6], 1), row[7]) for row in followup_top(con, QUEUE_ROWS)]
     header = ["rep", "rank", "customer", "tier", "segment", "status", "days overdue", "last touch"]
     return _table(header, rows)
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.1%}"
+
+
+def email_campaign_table(con: duckdb.DuckDBPyConnection) -> str:
+    rows = [
+        (
+            campaign,
+            f"{first} to {last}" if first != last else str(first),
+            sent,
+            delivered,
+            *[_percent(rate) for rate in rates],
+            unsubscribes,
+            _percent(bounce_rate),
+        )
+        for campaign, first, last, sent, delivered, *rates, unsubscribes, bounce_rate in (
+            email_campaigns(con, EMAIL_CAMPAIGNS)
+        )
+    ]
+    header = [
+        "campaign",
+        "sent on",
+        "sent",
+        "delivered",
+        "opened by people",
+        "opened, proxies included",
+        "machine share of opens",
+        "clicked",
+        "click-to-open",
+        "replied",
+        "unsubscribes",
+        "bounced",
+    ]
+    note = (
+        "<p>The newest campaigns. Opens by people leave out opens fired by mail privacy "
+        "proxies (an open within seconds of delivery: the proxy fetched the images, nobody read "
+        "the message); the next column is what an email platform would report. Rates of "
+        "opens, clicks and replies are of delivered messages, click-to-open of messages people "
+        "opened, bounces of messages sent. The response rates of the channel chart count no "
+        "machine open either.</p>"
+    )
+    return note + (_table(header, rows) if rows else "<p>No email campaign yet.</p>")
 
 
 def quality_table(checks: list[CheckLine]) -> str:
@@ -67,8 +112,10 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
             figures.monthly_trend(con, as_of),
             journey_figures.funnel(con),
             journey_figures.channel_credit_by_model(con),
+            figures.risk_moves(con, as_of),
         ]
         queue = followup_table(con)
+        campaigns = email_campaign_table(con)
     finally:
         con.close()
     chart_html = "".join(
@@ -86,6 +133,8 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
 {published_at:%Y-%m-%d %H:%M:%S} UTC). Money in {html.escape(currency)}. Personal data masked as in
 the published file. {link_html}</p>
 {chart_html}
+<h2>Email campaigns</h2>
+{campaigns}
 <h2>Top of the follow-up queue</h2>
 {queue}
 <h2>Data quality of this run</h2>

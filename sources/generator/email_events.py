@@ -22,7 +22,7 @@ from .formats import (
     strings,
     timestamps,
 )
-from .funnel import CLICK, EVENT_TYPES, OPEN, funnel
+from .funnel import CLICK, EVENT_TYPES, OPEN, PROXY_SHARE, funnel
 from .identity import AddressBook
 from .messiness import (
     MALFORMED_SHARE,
@@ -42,6 +42,9 @@ from .window import DAY, Window
 
 LATE_SHARE = 0.02
 TRANSACTIONAL_SHARE = 0.1  # one-to-one mails outside any campaign
+# Fibonacci hashing of an address code: whether its mail client goes through a privacy proxy is
+# a property of the mailbox, fixed across chunks without drawing from a random stream.
+GOLDEN_RATIO_32 = 0x9E3779B1
 # The ESP's timestamps as they arrive: offset, UTC "Z", naive local, or epoch seconds (a number).
 OCCURRED_STYLES = ("iso_offset", "iso_z", "iso_naive", "epoch")
 OCCURRED_STYLE_P = (0.5, 0.25, 0.15, 0.1)
@@ -82,7 +85,7 @@ def rows(
         rng.random(len(day)) < TRANSACTIONAL_SHARE, -1, monday * 2 + rng.integers(0, 2, len(day))
     )
 
-    events = funnel(rng, sent)
+    events = funnel(rng, sent, behind_proxy(code))
     order = np.argsort(events.seconds, kind="stable")
     message, kind, seconds = events.message[order], events.kind[order], events.seconds[order]
     n = len(order)
@@ -99,12 +102,19 @@ def rows(
             "seconds": seconds,
             "style": rng.choice(len(OCCURRED_STYLES), n, p=OCCURRED_STYLE_P).astype(np.int8),
             "ip": np.where(np.isin(kind, (OPEN, CLICK))[:, None], octets, -1),
+            "is_machine": events.is_machine[order],
             "dt": seconds // DAY,
             "key": seconds,
         },
         Clicks(person[message[clicked]], seconds[clicked]),
         len(mailed),
     )
+
+
+def behind_proxy(code: np.ndarray) -> np.ndarray:
+    """Mailboxes whose client fetches every delivered message through a privacy proxy."""
+    hashed = (code.astype(np.uint64) * GOLDEN_RATIO_32) % (1 << 32)
+    return hashed < PROXY_SHARE * (1 << 32)
 
 
 def _campaign_ids(window: Window, campaign: np.ndarray) -> pa.Array:
@@ -179,4 +189,6 @@ def deliver(run: Run, rng: np.random.Generator, rows: dict, first: bool) -> Deli
         ),
         "content": count_kinds(rows["kind"], EVENT_TYPES),
     }
-    return Delivery(table, counts, email_codes=rows["code"])
+    counts["content"]["machine_open"] = int(rows["is_machine"].sum())
+    machine_opens = rows["number"][rows["is_machine"]]
+    return Delivery(table, counts, email_codes=rows["code"], machine_open_events=machine_opens)

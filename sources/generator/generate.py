@@ -151,6 +151,7 @@ def run(settings: Settings, progress: bool = True) -> dict:
 
     truth.write_persons(settings.out, window, people, plan)
     truth.write_identity(settings.out, state)
+    truth.write_machine_opens(settings.out, state)
     manifest = truth.manifest(state, writers, targets)
     truth.write_manifest(settings.out, manifest)
     truth.write_acknowledgements(settings.out, manifest)

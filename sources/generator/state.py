@@ -38,6 +38,7 @@ class Delivery:
     email_codes: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     order_ids: np.ndarray | None = None
     order_people: np.ndarray | None = None
+    machine_open_events: np.ndarray | None = None
 
 
 def counted(**counts) -> dict[str, int]:
@@ -61,6 +62,7 @@ class Run:
     email_seen: np.ndarray
     order_ids: list[np.ndarray]
     order_people: list[np.ndarray]
+    machine_open_events: list[np.ndarray] = field(default_factory=list)
     counts: defaultdict[str, dict[str, Counter]] = field(default_factory=lambda: defaultdict(dict))
     next_ids: Counter = field(
         default_factory=lambda: Counter(activity=1, message=1, event=1, order=1)
@@ -77,3 +79,5 @@ class Run:
         if delivery.order_ids is not None:
             self.order_ids.append(delivery.order_ids)
             self.order_people.append(delivery.order_people)
+        if delivery.machine_open_events is not None:
+            self.machine_open_events.append(delivery.machine_open_events)

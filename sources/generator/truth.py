@@ -39,7 +39,8 @@ DEFINITIONS = {
     "duplicate_redelivered": "extra exact copies of an event (same event_id), in the same or the "
     "next day's partition (see delivery)",
     "identity": "rows written with each kind of identifier messiness",
-    "content": "row counts by type and status, for checking rates",
+    "content": "row counts by type and status, for checking rates; email/events machine_open: "
+    "opens fired by a privacy proxy (a subset of open, listed in machine_opens.parquet)",
 }
 
 
@@ -110,6 +111,15 @@ def write_identity(out: Path, run: Run) -> None:
         }
     )
     _write_parquet(table, out / "truth" / "identity_truth.parquet")
+
+
+def write_machine_opens(out: Path, run: Run) -> None:
+    """event_id of every open event a privacy proxy fired, as landed (late ones included, lost
+    ones not): what a machine-open rule should find."""
+    numbers = np.sort(np.concatenate([np.empty(0, np.int64), *run.machine_open_events]))
+    _write_parquet(
+        pa.table({"event_id": ids("ev_", numbers, 12)}), out / "truth" / "machine_opens.parquet"
+    )
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

@@ -1,9 +1,14 @@
 {%- set conversion_windows = var('conversion_windows_days') %}
 {%- set lookback_days = var('late_arrival_lookback_days') + var('response_window_days') %}
+{#- counts of single interaction types that the tags' intent and risk rules need -#}
+{%- set type_count_columns = {
+    'clicks': 'email_click', 'replies': 'email_reply', 'unsubscribes': 'email_unsubscribe',
+    'spam_reports': 'email_spam_report', 'bounces': 'email_bounce', 'deliveries': 'email_delivered'
+} %}
 {%- set summary_columns = [
     'interactions', 'touches', 'weighted_touches', 'responses', 'customer_initiated',
     'responses_or_initiated', 'touches_responded'
-] %}
+] + type_count_columns.keys() | list %}
 {{
     config(
         materialized='incremental',
@@ -141,6 +146,7 @@ timeline as (
         occurred_at,
         occurred_date,
         channel,
+        interaction_type,
         is_touch,
         weight,
         is_response,
@@ -154,6 +160,7 @@ timeline as (
         ordered_at as occurred_at,
         order_date as occurred_date,
         null as channel,
+        null as interaction_type,
         null as is_touch,
         null as weight,
         null as is_response,
@@ -181,6 +188,7 @@ classified as (
         occurred_at,
         occurred_date,
         channel,
+        interaction_type,
         is_touch,
         weight,
         is_response,
@@ -212,6 +220,10 @@ interaction_days as (
         count(case when is_response or is_customer_initiated then 1 end)
             as responses_or_initiated,
         count(case when responded then 1 end) as touches_responded,
+        {%- for column, interaction_type in type_count_columns.items() %}
+            count(case when interaction_type = '{{ interaction_type }}' then 1 end)
+                as {{ column }},
+        {%- endfor %}
         {%- for days in conversion_windows %}
             count(
                 case

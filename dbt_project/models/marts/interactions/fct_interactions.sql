@@ -132,9 +132,27 @@ email_messages as (
         min(campaign_id) as campaign_id,
         coalesce(
             min(case when event_type = 'sent' then occurred_at end), min(occurred_at)
-        ) as sent_at
+        ) as sent_at,
+        min(case when event_type = 'delivered' then occurred_at end) as delivered_at
     from email_events
     group by message_id
+),
+
+email_events_classified as (
+    -- a privacy proxy's open is no response: kept apart as a machine_open
+    select
+        email_events.message_id,
+        email_events.occurred_at,
+        case
+            when
+                email_events.event_type = 'open'
+                and {{ is_machine_open('email_events.occurred_at', 'email_messages.delivered_at') }}
+                then 'machine_open'
+            else email_events.event_type
+        end as event_type
+    from email_events
+    inner join email_messages on email_events.message_id = email_messages.message_id
+    where email_events.event_type <> 'sent'
 ),
 
 email_reactions as (
@@ -142,8 +160,7 @@ email_reactions as (
         message_id,
         event_type,
         min(occurred_at) as occurred_at
-    from email_events
-    where event_type <> 'sent'
+    from email_events_classified
     group by message_id, event_type
 ),
 
