@@ -14,7 +14,7 @@ import pytest
 from orchestration.reporting.figures import monthly_trend
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHARTS = 8
+CHARTS = 10
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium not installed (.ci/run installs Debian's chromium)"
 )

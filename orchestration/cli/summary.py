@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.cli.journey_summary import journey_lines
 from orchestration.cli.mart_queries import (
     clv_fits,
     email_totals,
@@ -217,20 +218,25 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
             out += tag_lines(con)
         if has_table(con, "marts", "mart_email_campaigns"):
             out += email_campaign_lines(con)
+        if has_table(con, "marts", "mart_channel_attribution"):
+            out += journey_lines(con)
         return out
 
     return _read(warehouse, lines)
 
 
 def render_short(warehouse: Path, shown: int = 10) -> str:
-    """Rows per layer and the problems, `shown` lines of each kind at most; a line per email and
-    tag mart, the lifetime-value fits and the top of the value-at-risk queue."""
+    """Rows per layer and the problems, `shown` lines of each kind at most; a line per tag,
+    email campaign, funnel and attribution mart; the lifetime-value fits and the top of the
+    value-at-risk queue."""
 
     def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         totals = layer_totals(table_counts(con))
         rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
         tags = tag_lines(con) if has_table(con, "marts", "mart_tag_transitions") else []
         marts = email_campaign_lines(con) if has_table(con, "marts", "mart_email_campaigns") else []
+        if has_table(con, "marts", "mart_channel_attribution"):
+            marts += journey_lines(con)
         out = ["Rows per layer:", *rows, *marts, *_problem_lines(con, shown), *tags]
         if has_table(con, "marts", "mart_clv_model_fit"):
             out += lifetime_value_lines(con, queue_rows=5)

@@ -10,7 +10,7 @@ import duckdb
 
 from orchestration.cli.check_report import CheckLine, tally
 from orchestration.cli.mart_queries import email_campaigns, followup_top
-from orchestration.reporting import figures
+from orchestration.reporting import figures, journey_figures
 
 QUEUE_ROWS = 20
 EMAIL_CAMPAIGNS = 12
@@ -110,6 +110,8 @@ def render_report(published_file: Path, checks: list[CheckLine], links: dict[str
             figures.weekday_hour_heatmaps(con, "Asia/Shanghai"),
             figures.channel_rates(con),
             figures.monthly_trend(con, as_of),
+            journey_figures.funnel(con),
+            journey_figures.channel_credit_by_model(con),
             figures.risk_moves(con, as_of),
             figures.p_alive_by_segment(con),
             figures.holdout_calibration(con),
