@@ -266,7 +266,10 @@ value_tags as (
         inner join cadence on lifetime_value.customer_key = cadence.customer_key
         where
             lifetime_value.clv_decile is not null
-            and exists (select 1 from rules where rules.rule = 'clv_decile')
+            and exists (
+                select 1 from rules
+                where rules.rule = 'clv_decile'
+            )
     {%- endif %}
 ),
 
