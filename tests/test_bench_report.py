@@ -130,5 +130,8 @@ def test_days_are_linked_into_a_view_without_copying(tmp_path):
             (folder / "rows.csv").write_text("id\n1\n")
     link_days(landing, view, ["2026-06-28"])
     assert sorted(partition_folders(view)) == ["2026-06-28"]
-    assert (view / "email/events/dt=2026-06-28").is_symlink()
+    linked = view / "email/events/dt=2026-06-28/rows.csv"
+    original = landing / "email/events/dt=2026-06-28/rows.csv"
+    assert not linked.parent.is_symlink(), "extraction refuses symlinks out of the landing tree"
+    assert linked.stat().st_ino == original.stat().st_ino, "hard-linked, not copied"
     assert not (view / "crm/activities/dt=2026-06-29").exists()

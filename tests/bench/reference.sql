@@ -469,15 +469,27 @@ with messages as (
         message_id,
         min(customer_key) as customer_key,
         min(campaign_id) as campaign_id,
-        coalesce(min(occurred_at) filter (where event_type = 'sent'), min(occurred_at)) as sent_at
+        coalesce(min(occurred_at) filter (where event_type = 'sent'), min(occurred_at)) as sent_at,
+        min(occurred_at) filter (where event_type = 'delivered') as delivered_at
     from resolved_events
     group by message_id
 ),
 
+-- An open within 120 s (var machine_open_max_seconds_after_delivery) after the message's first
+-- delivered event was fired by a mail privacy proxy, not a person: a machine_open, no response.
 reactions as (
-    select message_id, event_type, min(occurred_at) as occurred_at
+    select
+        resolved_events.message_id,
+        if(
+            resolved_events.event_type = 'open'
+            and resolved_events.occurred_at
+            between messages.delivered_at and messages.delivered_at + interval 120 second,
+            'machine_open', resolved_events.event_type
+        ) as event_type,
+        min(resolved_events.occurred_at) as occurred_at
     from resolved_events
-    where event_type <> 'sent'
+    inner join messages using (message_id)
+    where resolved_events.event_type <> 'sent'
     group by all
 ),
 
