@@ -1,6 +1,7 @@
 """The funnel and attribution marts over the session's sample: Markov removal effects and every
 model's weights against an implementation of their own here (pandas journeys, a linear solve of
-the absorbing chain), and the reconciliation checks failing on altered copies."""
+the absorbing chain), the removal effects against the ChannelAttribution package too, and the
+reconciliation checks failing on altered copies."""
 
 from __future__ import annotations
 
@@ -102,6 +103,36 @@ def test_markov_removal_effects_match_an_independent_solve(pipeline, facts):
         modelled = modelled_removal_effects(con)
     assert len(expected) >= 5
     assert modelled == pytest.approx(expected, abs=1e-9)
+
+
+def test_markov_removal_effects_match_the_channelattribution_package(pipeline, facts):
+    """The field's own implementation (ChannelAttribution, by Davide Altomare) estimates the
+    removal effects by simulating the chain, so it agrees to within its sampling error."""
+    from ChannelAttribution import markov_model
+
+    paths = pd.DataFrame(
+        [(" > ".join(channels), int(converted)) for channels, converted in journeys(*facts)],
+        columns=["path", "converted"],
+    )
+    grouped = paths.groupby("path").converted.agg(conversions="sum", journeys="count")
+    grouped = grouped.assign(nulls=grouped.journeys - grouped.conversions).reset_index()
+    estimated = markov_model(
+        grouped,
+        "path",
+        "conversions",
+        var_null="nulls",
+        order=1,
+        out_more=True,
+        nsim_start=1_000_000,
+        seed=42,
+        verbose=0,
+    )["removal_effects"]
+    with pipeline.connect() as con:
+        modelled = modelled_removal_effects(con)
+    assert set(estimated.channel_name) == set(modelled)
+    assert modelled == pytest.approx(
+        dict(zip(estimated.channel_name, estimated.removal_effect, strict=True)), abs=0.01
+    )
 
 
 def expected_weights(credited: pd.DataFrame, effects: dict[str, float]) -> pd.DataFrame:
