@@ -35,47 +35,48 @@ def prepare_row_frames(
     """Small temp tables for the run's days: row-comparing facts and delivery-day bounds."""
     table = f"raw.{entity.table_name}"
     keys = ", ".join(quote_identifier(k) for k in key_columns(entity))
-    content = ", ".join(quote_identifier(c) for c in entity.column_names)
     zone = quote_literal(entity.timezone)
     lateness = rules.lateness_days if rules.lateness_days is not None else 36500
     _days_table(con, days)
     run_rows = f"{table} SEMI JOIN run_days ON _dt = run_days.day"
-    # Exact copies within a delivery: every copy after the first (by file, then line). The
-    # groups with copies are few; only their rows are numbered.
-    group_keys = ", ".join(f"g.{quote_identifier(k)}" for k in key_columns(entity))
-    on_group = " AND ".join(
-        f"t.{quote_identifier(k)} = g.{quote_identifier(k)}" for k in key_columns(entity)
+    # Every fact below compares rows sharing a key, and most keys are delivered once: the rows
+    # of keys delivered more than once are found by grouping the keys alone, and only they are
+    # hashed and compared (three aggregates hashing every row took 85% of the gates). Only the
+    # run's keys can be flagged: a run of a few days looks at the history of those keys alone
+    # (hashing every row took 20 s per entity at 50M rows for one new day).
+    t_content = ", ".join(f"t.{quote_identifier(c)}" for c in entity.column_names)
+    t_keys = ", ".join(f"t.{quote_identifier(k)}" for k in key_columns(entity))
+    same_key = " AND ".join(
+        f"t.{quote_identifier(k)} IS NOT DISTINCT FROM r.{quote_identifier(k)}"
+        for k in key_columns(entity)
     )
-    row_hash = "hash(" + ", ".join(f"t.{quote_identifier(c)}" for c in entity.column_names) + ")"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE repeated_rows AS
+        SELECT {t_keys}, t._dt, t._source_file AS source_file, t._line_number AS line_number,
+            hash({t_content}) AS content_hash
+        FROM {table} t SEMI JOIN (
+            SELECT {keys} FROM {_history_of_run_keys(con, entity, run_rows)}
+            GROUP BY ALL HAVING count(*) > 1
+        ) r ON {same_key}"""
+    )
+    run_repeated = "repeated_rows SEMI JOIN run_days ON _dt = run_days.day"
+    # Exact copies within a delivery: every copy after the first (by file, then line).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE surplus_copies AS
-        WITH copied AS (
-            SELECT {keys}, _dt, hash({content}) AS content_hash
-            FROM {run_rows} GROUP BY ALL HAVING count(*) > 1
-        ),
-        numbered AS (
-            SELECT t._source_file AS source_file, t._line_number AS line_number,
-                row_number() OVER (
-                    PARTITION BY {group_keys}, g._dt, g.content_hash
-                    ORDER BY t._source_file, t._line_number
-                ) AS copy_number
-            FROM {table} t JOIN copied g
-                ON {on_group} AND t._dt = g._dt AND {row_hash} = g.content_hash
-        )
-        SELECT source_file, line_number FROM numbered WHERE copy_number > 1"""
+        SELECT source_file, line_number FROM {run_repeated}
+        QUALIFY row_number() OVER (
+            PARTITION BY {keys}, _dt, content_hash ORDER BY source_file, line_number
+        ) > 1"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE conflicting_keys AS
-        SELECT {keys}, _dt FROM {run_rows}
-        GROUP BY {keys}, _dt HAVING count(DISTINCT hash({content})) > 1"""
+        SELECT {keys}, _dt FROM {run_repeated}
+        GROUP BY {keys}, _dt HAVING count(DISTINCT content_hash) > 1"""
     )
     # Unchanged rows delivered on more than one day, with their first day (any day loaded).
-    # Only the run's keys can be flagged: a run of a few days hashes the history of those keys
-    # alone (hashing every row took 20 s per entity at 50M rows for one new day).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE redelivered AS
-        SELECT {keys}, hash({content}) AS content_hash, min(_dt) AS first_dt
-        FROM {_history_of_run_keys(con, entity, run_rows)}
+        SELECT {keys}, content_hash, min(_dt) AS first_dt FROM repeated_rows
         GROUP BY ALL HAVING count(DISTINCT _dt) > 1"""
     )
     # A delivery day's bounds in UTC: its local end, and the start of its lateness window.
