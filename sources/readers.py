@@ -166,7 +166,7 @@ CSV_DIALECT = "header = true, delim = ',', quote = '\"', escape = '\"'"
 LINES_DIALECT = "header = false, delim = E'\\x1f', quote = '', escape = ''"
 NOT_EVEN_A_HEADER = "empty file, not even a header (a quiet day is a header-only file)"
 MESSAGE_CHARS = 500
-# What reading a file can raise for what the file holds (never for a fault of this code).
+# What reading a file can raise because of what it holds: the file is refused, never the run.
 READ_ERRORS = (
     RefusedFileError,
     UnknownEncodingError,
@@ -194,7 +194,7 @@ def _one_line(error: Exception) -> str:
     return (lines[0] if lines else type(error).__name__)[:MESSAGE_CHARS]
 
 
-def refused(error: Exception) -> FileRead:
+def _refused(error: Exception) -> FileRead:
     """The load-log entry of a file that reading raised `error` for (one of READ_ERRORS)."""
     if isinstance(error, RefusedFileError):
         return FileRead(error.status, None, None, error.data_rows, str(error))
@@ -312,7 +312,7 @@ def _in_one_scan(con, files: list[TextFile], read) -> dict[Path, FileRead]:
                 [[str(f.landed.path) for f in pending]],
             )
             if len(pending) == 1:
-                return results | {pending[0].landed.path: refused(error)}
+                return results | {pending[0].landed.path: _refused(error)}
             named = [f for f in pending if str(f.text_path) in str(error)][:1]
             for f in named or pending:
                 results |= _in_one_scan(con, [f], read)
@@ -378,7 +378,7 @@ def _read_csv_scan(con, entity: Entity, names: list[str], files: list[TextFile])
             _refuse_an_unclosed_quote(f.text_path, rows)
             header = _resolve_counted_header(entity, names, rows)
         except RefusedFileError as refusal:
-            results[f.landed.path] = refused(refusal)
+            results[f.landed.path] = _refused(refusal)
     for path in results:
         con.execute("DELETE FROM file_rows WHERE source_file = ?", [str(path)])
     if header is None:  # every file refused
@@ -414,7 +414,7 @@ def read_csv(con, entity: Entity, files: list[tuple[LandedFile, str]], scratch: 
         try:
             text, names = _csv_text(entity, landed, day, scratch)
         except READ_ERRORS as error:
-            results[landed.path] = refused(error)
+            results[landed.path] = _refused(error)
         else:
             by_header.setdefault(tuple(names), []).append(text)
     for names, texts in by_header.items():
@@ -482,7 +482,7 @@ def read_jsonl(con, entity: Entity, files: list[tuple[LandedFile, str]], scratch
                 landed.target, entity.fallback_encodings, scratch
             )
         except READ_ERRORS as error:
-            results[landed.path] = refused(error)
+            results[landed.path] = _refused(error)
         else:
             texts.append(TextFile(landed, day, text_path, encoding))
     return results | _in_one_scan(con, texts, lambda scan: _read_jsonl_scan(con, entity, scan))
@@ -526,7 +526,7 @@ def read_parquet(con, entity: Entity, files: list[tuple[LandedFile, str]], scrat
             results[landed.path] = _read_one_parquet(con, entity, landed, day)
         except READ_ERRORS as error:
             con.execute("DELETE FROM landed_text WHERE source_file = ?", [str(landed.path)])
-            results[landed.path] = refused(error)
+            results[landed.path] = _refused(error)
     return results
 
 
