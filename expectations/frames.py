@@ -1,15 +1,14 @@
-"""The pandas frames the suites validate, built in DuckDB with only the columns a check needs.
+"""The small pandas frames the suites validate, aggregated in DuckDB.
 
-Row frames hold a run's loaded rows of one entity (the rows quarantined in `raw.rejects` are
-judged there, by expectations.rejects). Facts that compare rows (copies within a delivery, keys
-delivered before, references) are aggregated once into small tables; the frames are then read a
-few whole days at a time, so memory stays bounded.
+The row frame has one row per run day of an entity: its loaded rows and, per rule, how many of
+them break it (the rows quarantined in `raw.rejects` are judged there, by expectations.rejects).
+Facts that compare rows (copies within a delivery, keys delivered before) are aggregated first
+into small tables; the raw rows are then read once, in DuckDB, never by pandas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import duckdb
 import pandas as pd
@@ -18,12 +17,6 @@ from expectations.config import EntityRules, VolumeRules
 from sources.contract import Entity, entities
 from sources.extract import REFUSED_STATUSES
 from sources.sql import quote_identifier, quote_literal
-
-CHUNK_ROWS = 2_000_000
-
-
-def reference_column(column: str) -> str:
-    return f"{column}__known"
 
 
 def key_columns(entity: Entity) -> list[str]:
@@ -39,50 +32,51 @@ def _days_table(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> None:
 def prepare_row_frames(
     con: duckdb.DuckDBPyConnection, entity: Entity, rules: EntityRules, days: list[dt.date]
 ) -> None:
-    """Small temp tables for the run's days: row-comparing facts, delivery-day bounds, files."""
+    """Small temp tables for the run's days: row-comparing facts and delivery-day bounds."""
     table = f"raw.{entity.table_name}"
     keys = ", ".join(quote_identifier(k) for k in key_columns(entity))
-    content = ", ".join(quote_identifier(c) for c in entity.column_names)
     zone = quote_literal(entity.timezone)
     lateness = rules.lateness_days if rules.lateness_days is not None else 36500
     _days_table(con, days)
     run_rows = f"{table} SEMI JOIN run_days ON _dt = run_days.day"
-    # Exact copies within a delivery: every copy after the first (by file, then line). The
-    # groups with copies are few; only their rows are numbered.
-    group_keys = ", ".join(f"g.{quote_identifier(k)}" for k in key_columns(entity))
-    on_group = " AND ".join(
-        f"t.{quote_identifier(k)} = g.{quote_identifier(k)}" for k in key_columns(entity)
+    # Every fact below compares rows sharing a key, and most keys are delivered once: the rows
+    # of keys delivered more than once are found by grouping the keys alone, and only they are
+    # hashed and compared (three aggregates hashing every row took 85% of the gates). Only the
+    # run's keys can be flagged: a run of a few days looks at the history of those keys alone
+    # (hashing every row took 20 s per entity at 50M rows for one new day).
+    t_content = ", ".join(f"t.{quote_identifier(c)}" for c in entity.column_names)
+    t_keys = ", ".join(f"t.{quote_identifier(k)}" for k in key_columns(entity))
+    same_key = " AND ".join(
+        f"t.{quote_identifier(k)} IS NOT DISTINCT FROM r.{quote_identifier(k)}"
+        for k in key_columns(entity)
     )
-    row_hash = "hash(" + ", ".join(f"t.{quote_identifier(c)}" for c in entity.column_names) + ")"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE repeated_rows AS
+        SELECT {t_keys}, t._dt, t._source_file AS source_file, t._line_number AS line_number,
+            hash({t_content}) AS content_hash
+        FROM {table} t SEMI JOIN (
+            SELECT {keys} FROM {_history_of_run_keys(con, entity, run_rows)}
+            GROUP BY ALL HAVING count(*) > 1
+        ) r ON {same_key}"""
+    )
+    run_repeated = "repeated_rows SEMI JOIN run_days ON _dt = run_days.day"
+    # Exact copies within a delivery: every copy after the first (by file, then line).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE surplus_copies AS
-        WITH copied AS (
-            SELECT {keys}, _dt, hash({content}) AS content_hash
-            FROM {run_rows} GROUP BY ALL HAVING count(*) > 1
-        ),
-        numbered AS (
-            SELECT t._source_file AS source_file, t._line_number AS line_number,
-                row_number() OVER (
-                    PARTITION BY {group_keys}, g._dt, g.content_hash
-                    ORDER BY t._source_file, t._line_number
-                ) AS copy_number
-            FROM {table} t JOIN copied g
-                ON {on_group} AND t._dt = g._dt AND {row_hash} = g.content_hash
-        )
-        SELECT source_file, line_number FROM numbered WHERE copy_number > 1"""
+        SELECT source_file, line_number FROM {run_repeated}
+        QUALIFY row_number() OVER (
+            PARTITION BY {keys}, _dt, content_hash ORDER BY source_file, line_number
+        ) > 1"""
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE conflicting_keys AS
-        SELECT {keys}, _dt FROM {run_rows}
-        GROUP BY {keys}, _dt HAVING count(DISTINCT hash({content})) > 1"""
+        SELECT {keys}, _dt FROM {run_repeated}
+        GROUP BY {keys}, _dt HAVING count(DISTINCT content_hash) > 1"""
     )
     # Unchanged rows delivered on more than one day, with their first day (any day loaded).
-    # Only the run's keys can be flagged: a run of a few days hashes the history of those keys
-    # alone (hashing every row took 20 s per entity at 50M rows for one new day).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE redelivered AS
-        SELECT {keys}, hash({content}) AS content_hash, min(_dt) AS first_dt
-        FROM {_history_of_run_keys(con, entity, run_rows)}
+        SELECT {keys}, content_hash, min(_dt) AS first_dt FROM repeated_rows
         GROUP BY ALL HAVING count(DISTINCT _dt) > 1"""
     )
     # A delivery day's bounds in UTC: its local end, and the start of its lateness window.
@@ -93,12 +87,6 @@ def prepare_row_frames(
             timezone('UTC', timezone({zone}, CAST(day - {int(lateness)} AS TIMESTAMP)))
                 AS lateness_start
         FROM run_days"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE landed_files AS
-        SELECT row_number() OVER (ORDER BY source_file) AS file_id, source_file
-        FROM (SELECT DISTINCT source_file FROM raw.load_log SEMI JOIN run_days ON _dt = day
-              WHERE entity = {quote_literal(entity.qualified_name)})"""
     )
 
 
@@ -119,76 +107,87 @@ def _history_of_run_keys(con: duckdb.DuckDBPyConnection, entity: Entity, run_row
     return f"{table} t SEMI JOIN (SELECT DISTINCT {keys} FROM {run_rows}) k ON {same_key}"
 
 
-def _reference_flags(rules: EntityRules) -> dict[str, str]:
-    flags = {}
+def unknown_reference_column(column: str) -> str:
+    return f"{column}__unknown"
+
+
+def _broken_conditions(entity: Entity, rules: EntityRules) -> dict[str, str]:
+    """Per count column of the row suite: SQL true for a row of `t` that breaks its rule."""
+    event_time = f"t.{quote_identifier(rules.event_time)}"
+    found = {
+        "conflicting_copies": "k._dt IS NOT NULL",
+        "surplus_copies": "s.source_file IS NOT NULL",
+        "delivered_earlier": "r.first_dt < t._dt",
+        "after_delivery": f"{event_time} >= b.delivery_end",
+        "beyond_lateness": f"{event_time} < b.lateness_start",
+    }
     for column, target in rules.references.items():
         target_entity, target_column = target.rsplit(".", 1)
-        flags[reference_column(column)] = (
-            f"t.{quote_identifier(column)} IN (SELECT {quote_identifier(target_column)} "
+        found[unknown_reference_column(column)] = (
+            f"t.{quote_identifier(column)} NOT IN (SELECT {quote_identifier(target_column)} "
             f"FROM raw.{entities()[target_entity].table_name})"
         )
     if rules.contact_columns:
-        flags["has_contact"] = " OR ".join(
-            f"t.{quote_identifier(c)} IS NOT NULL" for c in rules.contact_columns
+        found["no_contact"] = " AND ".join(
+            f"t.{quote_identifier(c)} IS NULL" for c in rules.contact_columns
         )
-    return flags
+    return found
 
 
-def _chunk_sql(entity: Entity, rules: EntityRules) -> str:
+def row_counts_frame(
+    con: duckdb.DuckDBPyConnection, entity: Entity, rules: EntityRules
+) -> pd.DataFrame:
+    """One row per run day: its loaded rows (`rows`) and, per rule of the row suite, the rows
+    breaking it, counted in one pass over the raw table. The breaking rows themselves, with file,
+    line and key, stay in temp table `broken_rows` for samples. Call prepare_row_frames first."""
     table = f"raw.{entity.table_name}"
     keys = key_columns(entity)
     content = ", ".join(f"t.{quote_identifier(c)}" for c in entity.column_names)
-    event_time = f"t.{quote_identifier(rules.event_time)}"
     on_keys = " AND ".join(f"k.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in keys)
     on_redelivered = " AND ".join(
         f"r.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in keys
     )
-    flags = "".join(
-        f",\n            ({e}) AS {quote_identifier(n)}" for n, e in _reference_flags(rules).items()
+    conditions = _broken_conditions(entity, rules)
+    flags = ", ".join(
+        f"coalesce({condition}, FALSE) AS {quote_identifier(name)}"
+        for name, condition in conditions.items()
     )
-    return f"""
-        SELECT t._dt, f.file_id, t._line_number AS line_number,
-            s.source_file IS NOT NULL AS surplus_copy,
-            k._dt IS NOT NULL AS has_conflicting_copy,
-            coalesce(r.first_dt < t._dt, FALSE) AS delivered_earlier,
-            {event_time} >= b.delivery_end AS after_delivery,
-            {event_time} < b.lateness_start AS beyond_lateness{flags}
+    any_broken = " OR ".join(f"coalesce({condition}, FALSE)" for condition in conditions.values())
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE broken_rows AS
+        SELECT t._dt, t._source_file AS source_file, t._line_number AS line_number,
+            t.{quote_identifier(entity.key)} AS key_value, {flags}
         FROM {table} t
         JOIN delivery_bounds b ON b._dt = t._dt
-        JOIN landed_files f ON f.source_file = t._source_file
         LEFT JOIN surplus_copies s
             ON s.source_file = t._source_file AND s.line_number = t._line_number
         LEFT JOIN conflicting_keys k ON {on_keys} AND k._dt = t._dt
         LEFT JOIN redelivered r ON {on_redelivered} AND r.content_hash = hash({content})
-        WHERE t._dt BETWEEN $first AND $last
-        ORDER BY _dt, file_id, line_number"""
+        WHERE {any_broken}"""
+    )
+    counts = ", ".join(
+        f"count(b._dt) FILTER (b.{quote_identifier(name)}) AS {quote_identifier(name)}"
+        for name in conditions
+    )
+    return con.execute(
+        f"""SELECT d._dt, d.rows, {counts}
+        FROM (SELECT _dt, count(*) AS rows FROM {table} SEMI JOIN run_days ON _dt = day
+              GROUP BY _dt) d
+        LEFT JOIN broken_rows b USING (_dt)
+        GROUP BY d._dt, d.rows ORDER BY d._dt"""
+    ).df()
 
 
-def row_frames(
-    con: duckdb.DuckDBPyConnection, entity: Entity, rules: EntityRules
-) -> Iterator[pd.DataFrame]:
-    """The run's rows in frames of whole days, about CHUNK_ROWS rows each (a day may exceed it).
-    Call prepare_row_frames first."""
-    per_day = con.execute(
-        """SELECT _dt, sum(data_rows) FROM raw.load_log SEMI JOIN run_days ON _dt = day
-        WHERE entity = ? GROUP BY _dt ORDER BY _dt""",
-        [entity.qualified_name],
-    ).fetchall()
-    sql = _chunk_sql(entity, rules)
-    chunk: list[dt.date] = []
-    rows = 0
-    for day, count in per_day:
-        if chunk and rows + (count or 0) > CHUNK_ROWS:
-            yield con.execute(sql, {"first": chunk[0], "last": chunk[-1]}).df()
-            chunk, rows = [], 0
-        chunk.append(day)
-        rows += count or 0
-    if chunk:
-        yield con.execute(sql, {"first": chunk[0], "last": chunk[-1]}).df()
-
-
-def file_names(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    return dict(con.execute("SELECT file_id, source_file FROM landed_files").fetchall())
+def broken_row_samples(con: duckdb.DuckDBPyConnection, column: str, limit: int) -> list[str]:
+    """The first rows (by file and line) breaking the rule counted in `column`, as
+    `file:line key=value`. Call row_counts_frame first."""
+    return [
+        f"{source_file}:{line_number} key={key_value}"
+        for source_file, line_number, key_value in con.execute(
+            f"""SELECT source_file, line_number, key_value FROM broken_rows
+            WHERE {quote_identifier(column)} ORDER BY source_file, line_number LIMIT {int(limit)}"""
+        ).fetchall()
+    ]
 
 
 def _expected_day(cadence: str) -> str:

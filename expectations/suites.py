@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from expectations.config import EntityRules, VolumeRules
-from expectations.frames import reference_column
+from expectations.frames import unknown_reference_column
 from sources.contract import Entity
 from sources.validate import rejection_rules
 
@@ -59,35 +59,36 @@ class Rule:
 
 
 def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
-    """Rules over each loaded row of a partition."""
+    """Rules over the loaded rows, each validated on its per-day count of rows breaking it
+    (expectations.frames.row_counts_frame): none on every day."""
     found = [
         Rule(
             "contract",
             "key:no_conflicting_copies",
             f"no {entity.key} arrives twice in one delivery with different content",
             "ExpectColumnValuesToBeInSet",
-            {"column": "has_conflicting_copy", "value_set": [False]},
+            {"column": "conflicting_copies", "value_set": [0]},
         ),
         Rule(
             "contract",
             "time:not_after_delivery",
             f"{rules.event_time} is not after the delivery day (in {entity.timezone})",
             "ExpectColumnValuesToBeInSet",
-            {"column": "after_delivery", "value_set": [False]},
+            {"column": "after_delivery", "value_set": [0]},
         ),
         Rule(
             "duplicates",
             "key:no_exact_copies",
             "no exact copy of a row within a delivery (count: surplus copies)",
             "ExpectColumnValuesToBeInSet",
-            {"column": "surplus_copy", "value_set": [False]},
+            {"column": "surplus_copies", "value_set": [0]},
         ),
         Rule(
             "duplicates",
             "key:not_delivered_before",
             "no row already delivered, unchanged, on an earlier day",
             "ExpectColumnValuesToBeInSet",
-            {"column": "delivered_earlier", "value_set": [False]},
+            {"column": "delivered_earlier", "value_set": [0]},
         ),
     ]
     if rules.lateness_days is not None:
@@ -97,7 +98,7 @@ def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
                 "time:within_lateness",
                 f"{rules.event_time} at most {rules.lateness_days} days before the delivery day",
                 "ExpectColumnValuesToBeInSet",
-                {"column": "beyond_lateness", "value_set": [False]},
+                {"column": "beyond_lateness", "value_set": [0]},
             )
         )
     for column, target in rules.references.items():
@@ -107,7 +108,7 @@ def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
                 f"reference:{column}",
                 f"{column} exists in {target}",
                 "ExpectColumnValuesToBeInSet",
-                {"column": reference_column(column), "value_set": [True]},
+                {"column": unknown_reference_column(column), "value_set": [0]},
             )
         )
     if rules.contact_columns:
@@ -117,7 +118,7 @@ def row_rules(entity: Entity, rules: EntityRules) -> list[Rule]:
                 "contact:any",
                 f"at least one of {', '.join(rules.contact_columns)} is present",
                 "ExpectColumnValuesToBeInSet",
-                {"column": "has_contact", "value_set": [True]},
+                {"column": "no_contact", "value_set": [0]},
             )
         )
     return found

@@ -15,7 +15,12 @@ import duckdb
 import pandas as pd
 
 from expectations.config import QualityConfig
-from expectations.frames import file_names, partition_frame, prepare_row_frames, row_frames
+from expectations.frames import (
+    broken_row_samples,
+    partition_frame,
+    prepare_row_frames,
+    row_counts_frame,
+)
 from expectations.outcomes import CheckOutcome, RuleOutcome
 from expectations.rejects import judge_rejects
 from expectations.suites import Rule, partition_rules, row_rules
@@ -68,12 +73,10 @@ class GxSession:
             )
         return self._definitions[suite_name]
 
-    def validate(self, suite_name: str, rules: list[Rule], frame: pd.DataFrame, complete: bool):
-        """(rule, GX result) for every rule; raises when an expectation raised."""
-        result_format = {
-            "result_format": "COMPLETE" if complete else "SUMMARY",
-            "partial_unexpected_count": SAMPLES,
-        }
+    def validate(self, suite_name: str, rules: list[Rule], frame: pd.DataFrame):
+        """(rule, GX result) for every rule, listing every unexpected row of the (small) frame;
+        raises when an expectation raised."""
+        result_format = {"result_format": "COMPLETE"}
         validation = self._definition(suite_name, rules).run(
             batch_parameters={"dataframe": frame}, result_format=result_format
         )
@@ -112,12 +115,6 @@ def raised_exception(info) -> str | None:
     return None
 
 
-def _row_sample(frame: pd.DataFrame, index, column: str | None, files: dict[int, str]) -> str:
-    row = frame.loc[index]
-    value = f" {column}={row[column]}" if column in frame.columns else ""
-    return f"{files[row['file_id']]}:{row['line_number']}{value}"
-
-
 def validate_entity(
     session: GxSession,
     con: duckdb.DuckDBPyConnection,
@@ -134,15 +131,16 @@ def validate_entity(
     for rule in row_suite:
         outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule)
     prepare_row_frames(con, entity, rules, days)
-    files = file_names(con)
-    for frame in row_frames(con, entity, rules):
-        for rule, result in session.validate(f"{entity.table_name}.rows", row_suite, frame, False):
-            outcome = outcomes[rule.name]
-            outcome.evaluated += result.get("element_count", len(frame))
-            outcome.unexpected += result.get("unexpected_count") or 0
-            for index in result.get("partial_unexpected_index_list") or []:
-                if len(outcome.samples) < SAMPLES:
-                    outcome.samples.append(_row_sample(frame, index, rule.column, files))
+    frame = row_counts_frame(con, entity, rules)
+    if len(frame):
+        rows = int(frame["rows"].sum())
+        suite = f"{entity.table_name}.rows"
+        for rule, result in session.validate(suite, row_suite, frame):
+            outcome = outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule, rows)
+            # GX finds the days that broke the rule; the rule's count is their rows.
+            outcome.unexpected = int(frame.loc[result["unexpected_index_list"], rule.column].sum())
+            if outcome.unexpected:
+                outcome.samples = broken_row_samples(con, rule.column, SAMPLES)
 
     for outcome in judge_rejects(con, entity, rules):
         outcomes[outcome.rule.name] = outcome
@@ -161,7 +159,7 @@ def validate_entity(
         never_landed[message] = 1
     else:
         suite = f"{entity.table_name}.partitions"
-        for rule, result in session.validate(suite, partition_suite, frame, True):
+        for rule, result in session.validate(suite, partition_suite, frame):
             outcome = outcomes[rule.name] = RuleOutcome(entity.qualified_name, rule, len(frame))
             outcome.unexpected = result.get("unexpected_count") or 0
             outcome.dates = {

@@ -9,19 +9,17 @@ files and days still load.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from sources.contract import Entity
-from sources.encoding import UnknownEncodingError
 from sources.landing import LandedFile, file_format, inside, partition_dir, partition_entries
-from sources.readers import READERS, RefusedFileError, create_landed_text
+from sources.readers import READERS, FileRead, create_landed_text
 from sources.sql import quote_identifier, quote_literal
 from sources.validate import SQL_TYPES, validated_select
 
@@ -46,7 +44,6 @@ REFUSED_STATUSES = (
     "unreadable",  # the parser gave up on it, or it is not a regular file
     "outside_landing",  # it resolves outside the landing tree: never read
 )
-MESSAGE_CHARS = 500
 LOAD_LOG_DDL = """CREATE TABLE IF NOT EXISTS raw.load_log (
     entity VARCHAR, _dt DATE, source_file VARCHAR, file_format VARCHAR, encoding VARCHAR,
     mapping VARCHAR, status VARCHAR, data_rows BIGINT, loaded_rows BIGINT,
@@ -95,82 +92,96 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
             )
 
 
-def _log(con, entity: Entity, day: str, path: Path, fmt, status, message=None, **read):
-    """One row of load_log_batch; `read` holds what was learnt of the file (FileRead's fields)."""
+# One entry of the load log, as collected while reading: (day, path, format, read, message).
+LogEntry = tuple[str, Path, str | None, FileRead, str | None]
+
+
+def _log(log: list[LogEntry], day: str, path: Path, fmt, read: FileRead, message=None) -> None:
+    """Note a file's fate; the message defaults to the read's, naming the file."""
+    if message is None and read.message:
+        message = f"{path}: {read.message}"
+    log.append((day, path, fmt, read, message))
+
+
+def _write_log_batch(con, entity: Entity, log: list[LogEntry]) -> None:
+    """The entries as temp table load_log_batch, in one statement (one per file took seconds)."""
+    columns = {
+        "_dt": ("DATE", [day for day, *_ in log]),
+        "source_file": ("VARCHAR", [str(path) for _, path, *_ in log]),
+        "file_format": ("VARCHAR", [fmt for _, _, fmt, *_ in log]),
+        "encoding": ("VARCHAR", [read.encoding for *_, read, _ in log]),
+        "mapping": ("VARCHAR", [read.mapping for *_, read, _ in log]),
+        "status": ("VARCHAR", [read.status for *_, read, _ in log]),
+        "data_rows": ("BIGINT", [read.data_rows for *_, read, _ in log]),
+        "message": ("VARCHAR", [message for *_, message in log]),
+    }
+    selected = ", ".join(
+        f"CAST(unnest(${name}) AS {sql_type}) AS {name}" for name, (sql_type, _) in columns.items()
+    )
     con.execute(
-        "INSERT INTO load_log_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
-        [
-            entity.qualified_name,
-            day,
-            str(path),
-            fmt,
-            read.get("encoding"),
-            read.get("mapping"),
-            status,
-            read.get("data_rows"),
-            message,
-        ],
+        f"""CREATE OR REPLACE TEMP TABLE load_log_batch AS
+        SELECT $entity AS entity, {selected}""",
+        {"entity": entity.qualified_name} | {name: values for name, (_, values) in columns.items()},
     )
 
 
-def _one_line(error: Exception) -> str:
-    """An error's first line: DuckDB's messages go on with pages of parser options."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return (lines[0] if lines else type(error).__name__)[:MESSAGE_CHARS]
+MISSING = FileRead("missing_partition", None, None, None)
 
 
-def _read_file(con, entity: Entity, landing: Path, path: Path, day: str, scratch: Path) -> bool:
-    """Load one entry of a partition folder, or log why it was refused; never raises for what
-    the file holds. False for a folder, which is not data."""
+def _not_read(status: str, message: str) -> FileRead:
+    return FileRead(status, None, None, None, message)
+
+
+def _entry(
+    log: list[LogEntry], entity: Entity, landing: Path, path: Path, day: str
+) -> LandedFile | None:
+    """An entry of a partition folder as a file to read, or None: a folder (not data), or a file
+    that cannot be read, which is logged with why."""
     fmt = file_format(path)
     target = inside(landing, path)
     if target is None:
-        message = f"{path}: resolves to {os.path.realpath(path)}, outside the landing tree"
-        _log(con, entity, day, path, fmt, "outside_landing", f"{message}; not read")
-        return True
+        where = f"resolves to {os.path.realpath(path)}, outside the landing tree; not read"
+        _log(log, day, path, fmt, _not_read("outside_landing", where))
+        return None
     if target.is_dir():
-        return False
+        return None
     if not target.is_file():
         reason = "not a regular file (a broken link, a pipe or a device)"
-        _log(con, entity, day, path, fmt, "unreadable", f"{path}: {reason}")
-        return True
+        _log(log, day, path, fmt, _not_read("unreadable", reason))
+        return None
     if fmt not in entity.formats:
-        accepted = ", ".join(entity.formats)
-        message = f"{path}: {entity.qualified_name} accepts {accepted}"
-        _log(con, entity, day, path, fmt, "unsupported_format", message)
-        return True
-    try:
-        read = READERS[fmt](con, entity, LandedFile(path, target), day, scratch)
-    except RefusedFileError as refusal:
-        status, data_rows, message = refusal.status, refusal.data_rows, str(refusal)
-    except UnknownEncodingError as error:
-        status, data_rows, message = "unknown_encoding", None, str(error)
-    except (duckdb.Error, OSError, csv.Error, UnicodeError) as error:
-        status, data_rows, message = "unreadable", None, _one_line(error)
-    else:
-        _log(con, entity, day, path, fmt, **asdict(read))
-        return True
-    # A reader that failed halfway may have landed some of the file's rows: none of them count.
-    con.execute("DELETE FROM landed_text WHERE source_file = ?", [str(path)])
-    _log(con, entity, day, path, fmt, status, f"{path}: {message}", data_rows=data_rows)
-    return True
+        accepted = f"{entity.qualified_name} accepts {', '.join(entity.formats)}"
+        _log(log, day, path, fmt, _not_read("unsupported_format", accepted))
+        return None
+    return LandedFile(path, target)
 
 
-def _read_partition(con, entity: Entity, landing: Path, day: dt.date, scratch: Path) -> None:
+def _partition_files(
+    log: list[LogEntry], entity: Entity, landing: Path, day: dt.date
+) -> list[tuple[LandedFile, str]]:
+    """The files of a day's partition to read (landed file, day); what cannot be read is
+    logged, and so is a day without a data file."""
     folder = partition_dir(landing, entity, day)
     iso = day.isoformat()
     if inside(landing, folder) is None:
-        message = f"{folder}: resolves to {os.path.realpath(folder)}, outside the landing tree"
-        _log(con, entity, iso, folder, None, "outside_landing", f"{message}; not read")
-        return
+        where = f"resolves to {os.path.realpath(folder)}, outside the landing tree; not read"
+        _log(log, iso, folder, None, _not_read("outside_landing", where))
+        return []
     if not folder.is_dir():
         message = f"no folder {folder} for {entity.qualified_name} on {iso}"
-        _log(con, entity, iso, folder, None, "missing_partition", message)
-        return
-    files = [_read_file(con, entity, landing, p, iso, scratch) for p in partition_entries(folder)]
-    if not any(files):
-        message = f"folder {folder} holds no data file"
-        _log(con, entity, iso, folder, None, "missing_partition", message)
+        _log(log, iso, folder, None, MISSING, message)
+        return []
+    entries = partition_entries(folder)
+    if all(_is_folder(landing, p) for p in entries):
+        _log(log, iso, folder, None, MISSING, f"folder {folder} holds no data file")
+        return []
+    found = [_entry(log, entity, landing, p, iso) for p in entries]
+    return [(landed, iso) for landed in found if landed is not None]
+
+
+def _is_folder(landing: Path, path: Path) -> bool:
+    target = inside(landing, path)
+    return target is not None and target.is_dir()
 
 
 def load_partitions(
@@ -182,17 +193,21 @@ def load_partitions(
     on_day_read: Callable[[dt.date], None] = lambda day: None,
 ) -> LoadSummary:
     """Replace the given days of `entity` in the raw schema with what landed for them;
-    `on_day_read` follows the reading, day by day."""
+    `on_day_read` follows the days listed (their files are then read together)."""
     days = sorted(set(days))
     ensure_tables(con, entity)
     create_landed_text(con, entity)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE load_log_batch AS SELECT * EXCLUDE (_loaded_at) "
-        "FROM raw.load_log LIMIT 0"
-    )
+    log: list[LogEntry] = []
+    by_format: dict[str, list[tuple[LandedFile, str]]] = {}
     for day in days:
-        _read_partition(con, entity, landing, day, scratch)
+        for landed, iso in _partition_files(log, entity, landing, day):
+            by_format.setdefault(file_format(landed.path), []).append((landed, iso))
         on_day_read(day)
+    for fmt, files in by_format.items():
+        day_of = {landed.path: iso for landed, iso in files}
+        for path, read in READERS[fmt](con, entity, files, scratch).items():
+            _log(log, day_of[path], path, fmt, read)
+    _write_log_batch(con, entity, log)
     con.execute(f"CREATE OR REPLACE TEMP TABLE validated AS {validated_select(entity)}")
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     day_list = ", ".join(f"DATE {quote_literal(d.isoformat())}" for d in days) or "NULL"

@@ -1,6 +1,10 @@
-"""Read one landed file into the temp table `landed_text`: a row per data row, values as text.
+"""Read a run's landed files of one entity into the temp table `landed_text`: a row per data
+row, values as text.
 
-Each row keeps its file and line so a rejected value can be traced back. Rows the file format itself
+CSV files sharing a header, and JSON-lines files, are parsed in one scan of DuckDB's multi-file
+reader, which keeps each row's file and records the lines it rejects with file, line, column
+and error. A file the scan cannot take is read alone, so that it alone is refused. Each row
+keeps its file and line so a rejected value can be traced back. Rows the file format itself
 cannot parse (a CSV row with the wrong number of fields, a line that is not a JSON object) are kept
 with `structural_error` set instead of being dropped.
 """
@@ -15,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from sources.contract import Entity, Mapping, mapping_for
-from sources.encoding import as_parseable_text
+from sources.encoding import UnknownEncodingError, as_parseable_text
 from sources.landing import LandedFile
 from sources.sql import quote_identifier, quote_literal
 
@@ -32,10 +36,14 @@ class RefusedFileError(ValueError):
 
 @dataclass(frozen=True)
 class FileRead:
-    status: str  # loaded | no_rows (header only, or an empty JSON-lines file)
+    """What became of one landed file: `loaded`, `no_rows` (a header only, or an empty JSON-lines
+    file), or a status of sources.extract.REFUSED_STATUSES with a one-line `message`."""
+
+    status: str
     encoding: str | None
     mapping: str | None
-    data_rows: int
+    data_rows: int | None  # None where a refused file's rows cannot be counted
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,63 +160,164 @@ def _struct_json(fields: dict[str, str]) -> str:
     return f"to_json(struct_pack({pairs}))"
 
 
-def _lineage(landed: LandedFile, day: str) -> dict[str, str]:
-    return {"source_file": quote_literal(str(landed.path)), "_dt": f"DATE {quote_literal(day)}"}
+# DuckDB's own reader options per format: a CSV file as it is, a JSON-lines file as one VARCHAR
+# column per physical line (JSON is parsed in SQL, so a bad line keeps its line number).
+CSV_DIALECT = "header = true, delim = ',', quote = '\"', escape = '\"'"
+LINES_DIALECT = "header = false, delim = E'\\x1f', quote = '', escape = ''"
+NOT_EVEN_A_HEADER = "empty file, not even a header (a quiet day is a header-only file)"
+MESSAGE_CHARS = 500
+# What reading a file can raise because of what it holds: the file is refused, never the run.
+READ_ERRORS = (
+    RefusedFileError,
+    UnknownEncodingError,
+    duckdb.Error,
+    OSError,
+    csv.Error,
+    UnicodeError,
+)
 
 
 @dataclass(frozen=True)
-class ParsedLines:
-    rows: int  # rows parsed, in `parsed_rows`
-    rejected: int  # lines the parser rejected, in `parse_rejects`
-    relation: str  # `parsed_rows` with each row's line in the file, as SQL to select from
+class TextFile:
+    """A landed CSV or JSON-lines file as DuckDB parses it: UTF-8 with one kind of line ending
+    (`text_path` is a transcoded copy where the file is not)."""
+
+    landed: LandedFile
+    day: str
+    text_path: Path
+    encoding: str
 
 
-def _parse_lines(
-    con, text_path: Path, columns: list[str], dialect: str, header_lines: int
-) -> ParsedLines:
-    """Parse a text file with DuckDB's strict CSV reader, columns as VARCHAR, keeping the lines
-    it rejects. A rejected line shifts the line of every later row: only then is each row's line
-    looked up (a clean file, the common case, needs no join)."""
+def _one_line(error: Exception) -> str:
+    """An error's first line: DuckDB's messages go on with pages of parser options."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[0] if lines else type(error).__name__)[:MESSAGE_CHARS]
+
+
+def _refused(error: Exception) -> FileRead:
+    """The load-log entry of a file that reading raised `error` for (one of READ_ERRORS)."""
+    if isinstance(error, RefusedFileError):
+        return FileRead(error.status, None, None, error.data_rows, str(error))
+    if isinstance(error, UnknownEncodingError):
+        return FileRead("unknown_encoding", None, None, None, str(error))
+    return FileRead("unreadable", None, None, None, _one_line(error))
+
+
+def _parse_files(
+    con, files: list[TextFile], columns: list[str], dialect: str, header_lines: int, counted: str
+) -> dict[str, int]:
+    """Parse text files in one scan of DuckDB's strict CSV reader, columns as VARCHAR, into
+    `parsed_rows`, keeping the lines it rejects (`parse_rejects`, with their file). Returns each
+    file's data rows (parsed rows meeting `counted`, plus rejected lines) by text path, and leaves
+    `file_rows` (one row per file) for `_located`."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE parsed_files AS
+        SELECT unnest($read) AS read_path, unnest($landed) AS source_file,
+            CAST(unnest($day) AS DATE) AS _dt""",
+        {
+            "read": [str(f.text_path) for f in files],
+            "landed": [str(f.landed.path) for f in files],
+            "day": [f.day for f in files],
+        },
+    )
+    paths = "[" + ", ".join(quote_literal(str(f.text_path)) for f in files) + "]"
     columns_arg = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns) + "}"
     con.execute("DROP TABLE IF EXISTS parse_rejects; DROP TABLE IF EXISTS parse_reject_scans")
-    rows = con.execute(
+    # Rows are numbered in scan order, which is file by file and line by line.
+    con.execute(
         f"""CREATE OR REPLACE TEMP TABLE parsed_rows AS
         SELECT row_number() OVER () AS row_index, *
-        FROM read_csv({quote_literal(str(text_path))}, columns = {columns_arg}, {dialect},
+        FROM read_csv({paths}, columns = {columns_arg}, {dialect},
             max_line_size = {MAX_LINE_BYTES}, auto_detect = false, parallel = false,
-            hive_partitioning = false, store_rejects = true, rejects_table = 'parse_rejects',
-            rejects_scan = 'parse_reject_scans')"""
-    ).fetchone()[0]
-    rejected = con.execute("SELECT count(DISTINCT line) FROM parse_rejects").fetchone()[0]
-    if not rejected:
-        relation = f"(SELECT *, row_index + {header_lines} AS line_number FROM parsed_rows)"
-        return ParsedLines(rows, 0, relation)
+            hive_partitioning = false, filename = true, store_rejects = true,
+            rejects_table = 'parse_rejects', rejects_scan = 'parse_reject_scans')"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE rejected_lines AS
+        SELECT DISTINCT s.file_path AS filename, e.line
+        FROM parse_rejects e JOIN parse_reject_scans s USING (scan_id, file_id)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE file_rows AS
+        SELECT f.*, coalesce(p.first_index, 0) AS first_index,
+            coalesce(p.rows, 0) + coalesce(r.lines, 0) AS data_rows
+        FROM parsed_files f
+        LEFT JOIN (
+            SELECT filename, min(row_index) AS first_index, count(*) FILTER ({counted}) AS rows
+            FROM parsed_rows GROUP BY filename
+        ) p ON p.filename = f.read_path
+        LEFT JOIN (SELECT filename, count(*) AS lines FROM rejected_lines GROUP BY filename) r
+            ON r.filename = f.read_path"""
+    )
+    return dict(con.execute("SELECT read_path, data_rows FROM file_rows").fetchall())
+
+
+def _located(con, header_lines: int) -> str:
+    """`parsed_rows` of the files left in `file_rows`, with each row's file, day and line, as SQL
+    to select from. A rejected line shifts the line of every later row of its file: only then is
+    each row's line looked up (clean files, the common case, need no join)."""
+    position = "r.row_index - f.first_index"  # rows of its file before this one
+    located = f"r.*, f.source_file, f._dt, {position} + 1 + {header_lines}"
+    joined = "parsed_rows r JOIN file_rows f ON f.read_path = r.filename"
+    if not con.execute("SELECT count(*) FROM rejected_lines").fetchone()[0]:
+        return f"(SELECT {located} AS line_number FROM {joined})"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE line_skips AS
         WITH rejected AS (
-            SELECT line - {header_lines} AS data_position,
-                row_number() OVER (ORDER BY line) AS skipped
-            FROM (SELECT DISTINCT line FROM parse_rejects)
+            SELECT filename, line - {header_lines} AS data_position,
+                row_number() OVER (PARTITION BY filename ORDER BY line) AS skipped
+            FROM rejected_lines
         )
-        SELECT data_position - skipped AS threshold, max(skipped) AS skipped
-        FROM rejected GROUP BY 1"""
+        SELECT filename, data_position - skipped AS threshold, max(skipped) AS skipped
+        FROM rejected GROUP BY ALL"""
     )
-    relation = f"""(SELECT r.*, r.row_index + {header_lines} + coalesce(s.skipped, 0) AS line_number
-        FROM parsed_rows r ASOF LEFT JOIN line_skips s ON r.row_index - 1 >= s.threshold)"""
-    return ParsedLines(rows, rejected, relation)
+    return f"""(SELECT {located} + coalesce(s.skipped, 0) AS line_number
+        FROM {joined}
+        ASOF LEFT JOIN line_skips s ON s.filename = r.filename AND {position} >= s.threshold)"""
 
 
-def _insert_rejected_lines(con, landed: LandedFile, day: str, column_of_index: str) -> None:
-    """The lines the parser rejected, as rows with `structural_error` set (a line's first error;
-    one too long has no column)."""
-    lineage = _lineage(landed, day)
+def _insert_rejected_lines(con, column_of_index: str) -> None:
+    """The lines the parser rejected in the files left in `file_rows`, as rows with
+    `structural_error` set (a line's first error; one too long has no column)."""
     con.execute(
         f"""INSERT INTO landed_text
             (source_file, _dt, line_number, raw_record, structural_error, structural_column)
-        SELECT {lineage["source_file"]}, {lineage["_dt"]}, line, any_value(csv_line),
-            arg_min(error_message, coalesce(column_idx, -1)), {column_of_index}
-        FROM parse_rejects GROUP BY line"""
+        SELECT f.source_file, f._dt, e.line, any_value(e.csv_line),
+            arg_min(e.error_message, coalesce(e.column_idx, -1)), {column_of_index}
+        FROM parse_rejects e JOIN parse_reject_scans s USING (scan_id, file_id)
+            JOIN file_rows f ON f.read_path = s.file_path
+        GROUP BY f.source_file, f._dt, e.line"""
     )
+
+
+def _in_one_scan(con, files: list[TextFile], read) -> dict[Path, FileRead]:
+    """`read(files)` in one scan. When the scan fails (DuckDB's strict parser refuses some files
+    as a whole), the file its error names, or else each file, is read alone: a file is refused
+    alone and the others still load. A file listed twice (two links to it) is read alone too."""
+    results: dict[Path, FileRead] = {}
+    seen: set[Path] = set()
+    pending, twice = [], []
+    for f in files:
+        (twice if f.text_path in seen else pending).append(f)
+        seen.add(f.text_path)
+    for f in twice:
+        results |= _in_one_scan(con, [f], read)
+    while pending:
+        try:
+            return results | read(pending)
+        except READ_ERRORS as error:
+            # A scan that failed halfway may have landed some rows: none of them count.
+            con.execute(
+                "DELETE FROM landed_text WHERE list_contains(?, source_file)",
+                [[str(f.landed.path) for f in pending]],
+            )
+            if len(pending) == 1:
+                return results | {pending[0].landed.path: _refused(error)}
+            named = [f for f in pending if str(f.text_path) in str(error)][:1]
+            for f in named or pending:
+                results |= _in_one_scan(con, [f], read)
+            pending = [f for f in pending if f not in named] if named else []
+    return results
 
 
 def _read_csv_header(text_path: Path) -> list[str] | None:
@@ -245,51 +354,83 @@ def _refuse_an_unclosed_quote(text_path: Path, parsed_records: int) -> None:
         )
 
 
-def read_csv(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -> FileRead:
-    not_even_a_header = "empty file, not even a header (a quiet day is a header-only file)"
+def _csv_text(entity: Entity, landed: LandedFile, day: str, scratch: Path):
+    """The file as parseable text, and its header's names; refuses a file without a header."""
     if landed.target.stat().st_size == 0:
-        raise RefusedFileError("empty", not_even_a_header, 0)
+        raise RefusedFileError("empty", NOT_EVEN_A_HEADER, 0)
     text_path, encoding = as_parseable_text(landed.target, entity.fallback_encodings, scratch)
     names = _read_csv_header(text_path)
     if not names or all(not name.strip() for name in names):
-        raise RefusedFileError("empty", not_even_a_header, 0)
-    positional = [f"c{i}" for i in range(len(names))]
-    parsed = _parse_lines(
-        con, text_path, positional, "header = true, delim = ',', quote = '\"', escape = '\"'", 1
+        raise RefusedFileError("empty", NOT_EVEN_A_HEADER, 0)
+    return TextFile(landed, day, text_path, encoding), names
+
+
+def _read_csv_scan(con, entity: Entity, names: list[str], files: list[TextFile]):
+    """Files that share the header `names`, in one scan."""
+    data_rows = _parse_files(
+        con, files, [f"c{i}" for i in range(len(names))], CSV_DIALECT, 1, "TRUE"
     )
-    data_rows = parsed.rows + parsed.rejected
-    _refuse_an_unclosed_quote(text_path, data_rows)
-    header = _resolve_counted_header(entity, names, data_rows)
+    results: dict[Path, FileRead] = {}
+    header = None
+    for f in files:
+        rows = data_rows[str(f.text_path)]
+        try:
+            _refuse_an_unclosed_quote(f.text_path, rows)
+            header = _resolve_counted_header(entity, names, rows)
+        except RefusedFileError as refusal:
+            results[f.landed.path] = _refused(refusal)
+    for path in results:
+        con.execute("DELETE FROM file_rows WHERE source_file = ?", [str(path)])
+    if header is None:  # every file refused
+        return results
     select_list = {
-        **_lineage(landed, day),
+        "source_file": "source_file",
+        "_dt": "_dt",
         "line_number": "line_number",
         **_header_select(header, lambda position: f"c{position}"),
     }
-    _insert_select(con, entity, select_list, f"FROM {parsed.relation}")
-    if parsed.rejected:
-        # DuckDB names the offending column by its position: report the file's own header name.
-        header_name = (
-            "CASE min(column_idx) "
-            + " ".join(f"WHEN {i} THEN {quote_literal(name)}" for i, name in enumerate(names))
-            + " END"
-        )
-        _insert_rejected_lines(con, landed, day, header_name)
-    status = "loaded" if data_rows else "no_rows"
-    mapping = header.mapping.name if header.mapping else None
-    return FileRead(status, encoding, mapping, data_rows)
-
-
-def read_jsonl(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -> FileRead:
-    if landed.target.stat().st_size == 0:
-        return FileRead("no_rows", None, None, 0)  # JSON lines have no header: a quiet day
-    text_path, encoding = as_parseable_text(landed.target, entity.fallback_encodings, scratch)
-    # A VARCHAR column per physical line, JSON parsed in SQL: a bad line keeps its line number.
-    parsed = _parse_lines(
-        con, text_path, ["line"], "header = false, delim = E'\\x1f', quote = '', escape = ''", 0
+    _insert_select(con, entity, select_list, f"FROM {_located(con, 1)}")
+    # DuckDB names the offending column by its position: report the file's own header name.
+    header_name = (
+        "CASE min(e.column_idx) "
+        + " ".join(f"WHEN {i} THEN {quote_literal(name)}" for i, name in enumerate(names))
+        + " END"
     )
+    _insert_rejected_lines(con, header_name)
+    mapping = header.mapping.name if header.mapping else None
+    for f in files:
+        if f.landed.path not in results:
+            rows = data_rows[str(f.text_path)]
+            status = "loaded" if rows else "no_rows"
+            results[f.landed.path] = FileRead(status, f.encoding, mapping, rows)
+    return results
+
+
+def read_csv(con, entity: Entity, files: list[tuple[LandedFile, str]], scratch: Path):
+    """CSV files (landed file, day) into landed_text, one scan per distinct header."""
+    results: dict[Path, FileRead] = {}
+    by_header: dict[tuple[str, ...], list[TextFile]] = {}
+    for landed, day in files:
+        try:
+            text, names = _csv_text(entity, landed, day, scratch)
+        except READ_ERRORS as error:
+            results[landed.path] = _refused(error)
+        else:
+            by_header.setdefault(tuple(names), []).append(text)
+    for names, texts in by_header.items():
+        results |= _in_one_scan(
+            con, texts, lambda scan, names=names: _read_csv_scan(con, entity, list(names), scan)
+        )
+    return results
+
+
+def _read_jsonl_scan(con, entity: Entity, files: list[TextFile]) -> dict[Path, FileRead]:
+    non_blank = "trim(coalesce(line, '')) <> ''"
+    data_rows = _parse_files(con, files, ["line"], LINES_DIALECT, 0, non_blank)
     known = "[" + ", ".join(quote_literal(c) for c in entity.column_names) + "]"
     select_list = {
-        **_lineage(landed, day),
+        "source_file": "source_file",
+        "_dt": "_dt",
         "line_number": "line_number",
         "_extra": (
             "CASE WHEN len(extra_entries) > 0 THEN to_json(map_from_entries(extra_entries)) END"
@@ -303,28 +444,51 @@ def read_jsonl(con, entity: Entity, landed: LandedFile, day: str, scratch: Path)
     # objects (obj is NULL for any other line; valid JSON text starting with "{" is an object).
     # Each object is parsed once more, into a map: the contract columns and the extra keys both
     # come from it (parsing per column tripled the cost of reading a JSON file).
-    non_blank = f"FROM {parsed.relation} WHERE trim(coalesce(line, '')) <> ''"
     objects = (
-        "SELECT line_number, line, CASE WHEN json_valid(line) AND "
+        "SELECT source_file, _dt, line_number, line, CASE WHEN json_valid(line) AND "
         "starts_with(ltrim(line, E' \\t\\r'), '{') THEN line END AS obj "
-        f"{non_blank}"
+        f"FROM {_located(con, 0)} WHERE {non_blank}"
     )
     from_objects = (
-        f"FROM (SELECT line_number, line, obj, [fields[c] FOR c IN {known}] AS contract_values, "
+        "FROM (SELECT source_file, _dt, line_number, line, obj, "
+        f"[fields[c] FOR c IN {known}] AS contract_values, "
         f"list_filter(map_entries(fields), e -> NOT list_contains({known}, e.key)) "
         "AS extra_entries FROM (SELECT *, json_transform(obj, "
         f"'\"MAP(VARCHAR, VARCHAR)\"') AS fields FROM ({objects})))"
     )
-    # Every non-blank line becomes one row, parsed or not: counting the insert counts the data
-    # rows without scanning the lines again. A line too long to parse is one more.
-    data_rows = _insert_select(con, entity, select_list, from_objects)
-    if parsed.rejected:
-        _insert_rejected_lines(con, landed, day, "NULL")
-        data_rows += parsed.rejected
-    return FileRead("loaded" if data_rows else "no_rows", encoding, None, data_rows)
+    _insert_select(con, entity, select_list, from_objects)
+    _insert_rejected_lines(con, "NULL")
+    return {
+        f.landed.path: FileRead(
+            "loaded" if data_rows[str(f.text_path)] else "no_rows",
+            f.encoding,
+            None,
+            data_rows[str(f.text_path)],
+        )
+        for f in files
+    }
 
 
-def read_parquet(con, entity: Entity, landed: LandedFile, day: str, scratch: Path) -> FileRead:
+def read_jsonl(con, entity: Entity, files: list[tuple[LandedFile, str]], scratch: Path):
+    """JSON-lines files (landed file, day) into landed_text, in one scan."""
+    results: dict[Path, FileRead] = {}
+    texts = []
+    for landed, day in files:
+        try:
+            if landed.target.stat().st_size == 0:  # JSON lines have no header: a quiet day
+                results[landed.path] = FileRead("no_rows", None, None, 0)
+                continue
+            text_path, encoding = as_parseable_text(
+                landed.target, entity.fallback_encodings, scratch
+            )
+        except READ_ERRORS as error:
+            results[landed.path] = _refused(error)
+        else:
+            texts.append(TextFile(landed, day, text_path, encoding))
+    return results | _in_one_scan(con, texts, lambda scan: _read_jsonl_scan(con, entity, scan))
+
+
+def _read_one_parquet(con, entity: Entity, landed: LandedFile, day: str) -> FileRead:
     source = (
         f"read_parquet({quote_literal(str(landed.target))}, file_row_number = true, "
         "hive_partitioning = false)"
@@ -337,7 +501,8 @@ def read_parquet(con, entity: Entity, landed: LandedFile, day: str, scratch: Pat
     data_rows = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
     header = _resolve_counted_header(entity, names, data_rows)
     select_list = {
-        **_lineage(landed, day),
+        "source_file": quote_literal(str(landed.path)),
+        "_dt": f"DATE {quote_literal(day)}",
         "line_number": "file_row_number + 1",
         **_header_select(
             header, lambda position: f"CAST({quote_identifier(names[position])} AS VARCHAR)"
@@ -350,6 +515,19 @@ def read_parquet(con, entity: Entity, landed: LandedFile, day: str, scratch: Pat
         header.mapping.name if header.mapping else None,
         data_rows,
     )
+
+
+def read_parquet(con, entity: Entity, files: list[tuple[LandedFile, str]], scratch: Path):
+    """Parquet files (landed file, day) into landed_text, one at a time: each file has its own
+    schema, and few land (the orders of some days)."""
+    results = {}
+    for landed, day in files:
+        try:
+            results[landed.path] = _read_one_parquet(con, entity, landed, day)
+        except READ_ERRORS as error:
+            con.execute("DELETE FROM landed_text WHERE source_file = ?", [str(landed.path)])
+            results[landed.path] = _refused(error)
+    return results
 
 
 READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}

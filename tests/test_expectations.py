@@ -79,7 +79,7 @@ def test_a_day_far_below_its_weekdays_median_is_flagged():
     volume = load_quality_config().volume
     frame = partition_frame(con, EVENTS, volume, days)
     rules = [r for r in partition_rules(EVENTS, volume) if r.check == "volume"]
-    ((_, result),) = GxSession(None).validate("events.partitions", rules, frame, True)
+    ((_, result),) = GxSession(None).validate("events.partitions", rules, frame)
     assert result["unexpected_count"] == 1
     assert frame.loc[result["unexpected_index_list"][0], "data_rows"] == 5
 
@@ -107,7 +107,7 @@ def test_a_day_with_a_refused_file_fails_the_files_rule_naming_the_file():
     volume = load_quality_config().volume
     frame = partition_frame(con, EVENTS, volume, days)
     rules = [r for r in partition_rules(EVENTS, volume) if r.check == "files"]
-    ((_, result),) = GxSession(None).validate("events.partitions", rules, frame, True)
+    ((_, result),) = GxSession(None).validate("events.partitions", rules, frame)
     assert "files" in BLOCKING
     assert result["unexpected_index_list"] == [1]
     assert frame.loc[1, "refusals"] == (
@@ -135,3 +135,54 @@ def test_a_row_delivered_again_unchanged_is_found_whether_or_not_the_run_reloads
     prepare_row_frames(con, activities, rules, [day[n] for n in run_days])
     found = con.execute("SELECT activity_id, first_dt FROM redelivered").fetchall()
     assert found == [("A1", day[1])]
+
+
+def test_each_row_rule_counts_the_rows_breaking_it_with_their_file_and_line(tmp_path):
+    """The row suite validates per-day counts aggregated in DuckDB: each rule reports the rows
+    that break it, and samples them by file and line."""
+    from expectations.validation import GxSession, validate_entity
+    from sources.extract import ensure_tables
+
+    activities = entities()["crm/activities"]
+    con = duckdb.connect()
+    ensure_tables(con, activities)
+    ensure_tables(con, entities()["crm/customers"])
+    con.execute("INSERT INTO raw.crm__customers (customer_id) VALUES ('C1')")
+    first, day = dt.date(2026, 6, 1), dt.date(2026, 6, 2)
+    ok, late = "2026-06-02 01:00:00", "2026-05-20 01:00:00"  # UTC; the day ends 16:00 UTC
+    delivered = [
+        ("A1", "C1", "2026-06-01 01:00:00", "done", first),
+        ("A1", "C1", "2026-06-01 01:00:00", "done", day),  # delivered before, unchanged
+        ("A2", "C1", ok, "done", day),
+        ("A2", "C1", ok, "done", day),  # an exact copy
+        ("A3", "C1", ok, "done", day),
+        ("A3", "C1", ok, "changed", day),  # the same key, other content
+        ("A4", "C1", "2026-06-03 01:00:00", "done", day),  # after its delivery day
+        ("A5", "C1", late, "done", day),  # beyond the 3 days' lateness
+        ("A6", "C404", ok, "done", day),  # an unknown customer
+    ]
+    for line, (key, customer, occurred, outcome, delivery) in enumerate(delivered, start=2):
+        con.execute(
+            "INSERT INTO raw.crm__activities (activity_id, customer_id, occurred_at, outcome, "
+            "_dt, _source_file, _line_number) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [key, customer, occurred, outcome, delivery, f"{delivery}.csv", line],
+        )
+
+    outcomes = validate_entity(
+        GxSession(None), con, activities, load_quality_config(), [day], tmp_path
+    )
+
+    found = {
+        r.rule.name: (r.evaluated, r.unexpected, r.samples)
+        for o in outcomes
+        for r in o.rules
+        if o.check in ("contract", "duplicates", "lateness", "referential")
+    }
+    assert found == {
+        "key:no_conflicting_copies": (8, 2, ["2026-06-02.csv:6 key=A3", "2026-06-02.csv:7 key=A3"]),
+        "time:not_after_delivery": (8, 1, ["2026-06-02.csv:8 key=A4"]),
+        "key:no_exact_copies": (8, 1, ["2026-06-02.csv:5 key=A2"]),
+        "key:not_delivered_before": (8, 1, ["2026-06-02.csv:3 key=A1"]),
+        "time:within_lateness": (8, 1, ["2026-06-02.csv:9 key=A5"]),
+        "reference:customer_id": (8, 1, ["2026-06-02.csv:10 key=A6"]),
+    }

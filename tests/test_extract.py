@@ -14,6 +14,7 @@ from tests.landing_files import (
     ACTIVITY_HEADER,
     CUSTOMER_HEADER,
     activity,
+    csv_text,
     customer,
     data_rows_in_csv,
     partition,
@@ -319,3 +320,41 @@ def test_reloading_a_partition_replaces_exactly_that_partition(con, tmp_path):
         ("B1",),
     ]
     assert con.execute("SELECT count(*) FROM raw.rejects").fetchone() == (0,)
+
+
+def test_lines_are_counted_per_file_when_files_are_parsed_together(con, tmp_path):
+    """Three files of two days share a header and one scan: every row keeps the line of its own
+    file, also after a line the parser rejected in that file, and each file is conserved."""
+    landing = tmp_path / "landing"
+    bad = "A9,C1,R1,call\n"  # four fields under a nine-column header
+    for day, name, rows_before in [
+        (DAY, "a.csv", 2),
+        (DAY, "b.csv", 0),
+        ("2026-06-02", "c.csv", 1),
+    ]:
+        folder = partition(landing, "crm/activities", day)
+        rows = [activity(f"{name}{i}") for i in range(rows_before)]
+        text = csv_text(ACTIVITY_HEADER, rows) + bad + ",".join(activity(f"{name}-after")) + "\n"
+        (folder / name).write_text(text)
+
+    load(con, ACTIVITIES, landing, DAY, "2026-06-02")
+
+    loaded = con.execute(
+        "SELECT parse_filename(_source_file), activity_id, _line_number "
+        "FROM raw.crm__activities ORDER BY ALL"
+    ).fetchall()
+    assert loaded == [
+        ("a.csv", "a.csv-after", 5),
+        ("a.csv", "a.csv0", 2),
+        ("a.csv", "a.csv1", 3),
+        ("b.csv", "b.csv-after", 3),
+        ("c.csv", "c.csv-after", 4),
+        ("c.csv", "c.csv0", 2),
+    ]
+    assert con.execute(
+        "SELECT parse_filename(source_file), line_number FROM raw.rejects ORDER BY ALL"
+    ).fetchall() == [("a.csv", 4), ("b.csv", 2), ("c.csv", 3)]
+    assert con.execute(
+        "SELECT parse_filename(source_file), data_rows, loaded_rows, rejected_rows "
+        "FROM raw.load_log ORDER BY ALL"
+    ).fetchall() == [("a.csv", 4, 3, 1), ("b.csv", 2, 1, 1), ("c.csv", 3, 2, 1)]

@@ -435,3 +435,27 @@ def test_a_symlink_inside_the_tree_is_read(con, tmp_path):
     assert con.execute(
         "SELECT _source_file FROM raw.crm__activities WHERE _dt = DATE '2026-06-01' ORDER BY 1"
     ).fetchall() == [(str(link),), (str(link.with_name("good.csv")),)]
+
+
+def test_a_file_that_fails_the_shared_scan_is_refused_alone(con, tmp_path, monkeypatch):
+    """Files sharing a header are parsed in one scan; when DuckDB refuses the scan (here a file
+    vanishes after it was listed and decoded), the file its error names is read alone and refused,
+    and every other file of the scan still loads."""
+    landing = tmp_path / "landing"
+    land_good_files(landing, ACTIVITIES)
+    folder = partition(landing, "crm/activities", DAY)
+    vanishing = write_csv(folder, "vanishing.csv", ACTIVITY_HEADER, [activity("V1")])
+    prepare = readers._csv_text
+
+    def prepare_then_vanish(entity, landed, day, scratch):
+        prepared = prepare(entity, landed, day, scratch)
+        if landed.path == vanishing:
+            vanishing.unlink()
+        return prepared
+
+    monkeypatch.setattr(readers, "_csv_text", prepare_then_vanish)
+
+    load(con, ACTIVITIES, landing)
+
+    assert_refused_in_one_line(con, vanishing, "unreadable", "vanishing.csv")
+    assert keys_loaded(con, ACTIVITIES) == {"good", "next"}
