@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,11 +170,6 @@ def _read(path: Path) -> dict:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise QualityConfigError(f"{path}: {error}") from error
-
-
-def acknowledgements_file() -> Path | None:
-    configured = os.environ.get("CADENCE_ACKNOWLEDGEMENTS")
-    return Path(configured) if configured else None
 
 
 def load_quality_config(

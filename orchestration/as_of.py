@@ -1,9 +1,9 @@
-"""The as-of date of the marts: $CADENCE_AS_OF when set, else the newest loaded partition day."""
+"""The newest loaded day: the as-of date of the marts unless CADENCE_AS_OF names one
+(orchestration.resources.Warehouse.as_of_date)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import duckdb
 
@@ -22,13 +22,3 @@ def newest_loaded_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
         return None
     union = " UNION ALL ".join(f"SELECT max(_dt) AS d FROM raw.{t}" for t in present)
     return con.execute(f"SELECT max(d) FROM ({union})").fetchone()[0]
-
-
-def resolve_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
-    configured = os.environ.get("CADENCE_AS_OF")
-    if configured:
-        try:
-            return dt.date.fromisoformat(configured)
-        except ValueError as error:
-            raise ValueError(f"CADENCE_AS_OF={configured!r} is not a YYYY-MM-DD date") from error
-    return newest_loaded_day(con) or dt.datetime.now(dt.UTC).date()

@@ -13,7 +13,8 @@ from orchestration.assets.report import published_report
 from orchestration.automation import daily_schedule, landing_sensor, weekly_full_rebuild
 from orchestration.jobs import materialize_everything
 from orchestration.project import dbt_project
-from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
+from orchestration.resources import resources_for
+from orchestration.settings import Settings
 
 defs = dg.Definitions(
     assets=[extract_landing, dbt_models, published_marts, published_report],
@@ -21,10 +22,8 @@ defs = dg.Definitions(
     schedules=[daily_schedule, weekly_full_rebuild],
     sensors=[landing_sensor],
     resources={
-        "duckdb": Warehouse(),
-        "landing": LandingZone(),
-        "quality": QualityGates(),
-        "published": PublishedMarts(),
+        # Read once, when Dagster loads the code (`make dev`, and each run it launches).
+        **resources_for(Settings.from_env()),
         # The dbt of this environment, whether or not the virtualenv is on PATH.
         "dbt": DbtCliResource(
             project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")

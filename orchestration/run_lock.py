@@ -3,10 +3,10 @@
 Every run (`make run`, `make backfill`, `make rollback`, and the runs the sensor and the schedule
 launch) holds an exclusive `fcntl.flock` on `$CADENCE_HOME/run.lock` from before it reads or
 writes anything until it has finished. A run that finds the lock held waits for it, saying which
-run it waits for (pid, start time, command), for up to $CADENCE_RUN_WAIT seconds (default 3600;
-0: do not wait); then it gives up before doing anything, so it never fails halfway because of the
-other. The kernel releases the lock when its process ends, however it ends: a killed run leaves
-no stale lock behind.
+run it waits for (pid, start time, command), for up to $CADENCE_RUN_WAIT seconds
+(orchestration/settings.py; 0: do not wait); then it gives up before doing anything, so it never
+fails halfway because of the other. The kernel releases the lock when its process ends, however it
+ends: a killed run leaves no stale lock behind.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_FILE = "run.lock"
-DEFAULT_WAIT_SECONDS = 3600
 POLL_SECONDS = 0.5
 
 # Homes this process holds, with how many holders: a CLI run holds its home for the whole
@@ -31,10 +30,6 @@ _held: dict[Path, int] = {}
 
 class RunInProgressError(RuntimeError):
     pass
-
-
-def wait_seconds() -> float:
-    return float(os.environ.get("CADENCE_RUN_WAIT") or DEFAULT_WAIT_SECONDS)
 
 
 def describe_holder(lock: Path) -> str:
@@ -58,11 +53,11 @@ def _try_lock(handle) -> bool:
 def run_lock(
     home: Path,
     command: str,
-    wait: float | None = None,
+    wait: float,
     say: Callable[[str], None] = print,
 ) -> Iterator[None]:
     """Hold `home`'s run lock for the duration; wait up to `wait` seconds for another run
-    ($CADENCE_RUN_WAIT by default), then raise RunInProgressError naming it."""
+    ($CADENCE_RUN_WAIT), then raise RunInProgressError naming it."""
     home = home.resolve()
     if home in _held:
         _held[home] += 1
@@ -71,7 +66,6 @@ def run_lock(
         finally:
             _held[home] -= 1
         return
-    wait = wait_seconds() if wait is None else wait
     home.mkdir(parents=True, exist_ok=True)
     lock = home / LOCK_FILE
     with open(lock, "a+") as handle:

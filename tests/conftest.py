@@ -16,7 +16,8 @@ import pytest
 
 from orchestration.cli.runner import run_everything
 from orchestration.project import DBT_PROJECT_DIR
-from orchestration.resources import LandingZone, PublishedMarts, QualityGates, Warehouse
+from orchestration.resources import resources_for
+from orchestration.settings import Settings
 from sources.generator.cli import main as generate
 
 # Each test names the acknowledgements it runs with; none leak in from the caller's environment.
@@ -101,21 +102,23 @@ def materialize(
     last: str | None = None,
     full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
-    os.environ["CADENCE_HOME"] = str(home)
+    """A run as `make run` makes it, over the environment's settings (a test may set
+    CADENCE_SOURCES, say) with this home, landing and acknowledgements."""
+    settings = Settings.from_env(
+        {
+            **os.environ,
+            "CADENCE_HOME": str(home),
+            "CADENCE_LANDING_DIR": str(landing),
+            "CADENCE_ACKNOWLEDGEMENTS": str(acknowledgements or ""),
+        }
+    )
     return run_everything(
         instance,
         landing,
+        resources_for(settings),
         first=first,
         last=last,
         full_refresh=full_refresh,
-        resources={
-            "duckdb": Warehouse(home=str(home)),
-            "landing": LandingZone(landing_dir=str(landing)),
-            "quality": QualityGates(
-                home=str(home), acknowledgements=str(acknowledgements) if acknowledgements else None
-            ),
-            "published": PublishedMarts(home=str(home)),
-        },
     )
 
 
@@ -151,10 +154,4 @@ def rerun(pipeline, tmp_path_factory) -> Pipeline:
     home = tmp_path_factory.mktemp("rerun") / "home"
     shutil.copytree(pipeline.home, home, symlinks=True)
     copy = replace(pipeline, home=home, instance=dg.DagsterInstance.ephemeral())
-    shared_home = os.environ.get("CADENCE_HOME")
-    try:
-        return replace(copy, first_run=copy.run())
-    finally:  # materialize pointed it at the copy
-        os.environ.pop("CADENCE_HOME", None)
-        if shared_home is not None:
-            os.environ["CADENCE_HOME"] = shared_home
+    return replace(copy, first_run=copy.run())

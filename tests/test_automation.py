@@ -12,6 +12,7 @@ from orchestration.cli.runner import UnknownDayError, run_everything
 from orchestration.partitions import FIRST_DAY_TAG, LAST_DAY_TAG, landing_days
 from orchestration.resources import LandingZone
 from orchestration.run_scope import dbt_build_args
+from orchestration.settings import declared_sources
 from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
 
 RANGE_START, RANGE_END = FIRST_DAY_TAG, LAST_DAY_TAG
@@ -25,7 +26,9 @@ def evaluate_sensor(instance, landing, cursor):
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
-        resources={"landing": LandingZone(landing_dir=str(landing))},
+        resources={
+            "landing": LandingZone(landing_dir=str(landing), sources=list(declared_sources(None)))
+        },
     )
     result = landing_sensor(context)
     for request in getattr(result, "dynamic_partitions_requests", None) or []:
@@ -70,7 +73,9 @@ def test_daily_schedule_runs_the_newest_day(tmp_path):
     context = dg.build_schedule_context(
         instance=instance,
         scheduled_execution_time=dt.datetime(2026, 6, 3, 7, tzinfo=dt.UTC),
-        resources={"landing": LandingZone(landing_dir=str(landing))},
+        resources={
+            "landing": LandingZone(landing_dir=str(landing), sources=list(declared_sources(None)))
+        },
     )
     request = daily_schedule(context)
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-06-02", "2026-06-02")
@@ -116,7 +121,7 @@ def test_backfill_refuses_a_day_that_has_not_landed(tmp_path):
     landing = tmp_path / "landing"
     land(landing, "crm/activities", "2026-06-01")
     try:
-        run_everything(dg.DagsterInstance.ephemeral(), landing, first="2025-01-01")
+        run_everything(dg.DagsterInstance.ephemeral(), landing, {}, first="2025-01-01")
     except UnknownDayError as error:
         assert "2025-01-01 is not a landed day" in str(error)
     else:

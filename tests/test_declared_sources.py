@@ -12,7 +12,8 @@ import pytest
 
 from expectations.suites import CHECKS
 from orchestration.jobs import declared_selection
-from orchestration.resources import LandingZone, UnknownSourceError, declared_sources
+from orchestration.resources import LandingZone
+from orchestration.settings import Settings, UnknownSourceError, declared_sources
 from tests.conftest import check_of, materialize
 from tests.landing_files import land_orders_only
 
@@ -21,10 +22,9 @@ def published_step_succeeded(result) -> bool:
     return any(e.is_step_success and e.step_key == "published__marts" for e in result.all_events)
 
 
-def test_sources_are_read_from_the_environment_in_the_contract_order(monkeypatch):
-    assert declared_sources() == ("crm", "email", "orders")
-    monkeypatch.setenv("CADENCE_SOURCES", " orders, crm")
-    assert declared_sources() == ("crm", "orders")
+def test_sources_are_read_from_the_environment_in_the_contract_order():
+    assert Settings.from_env({}).sources == ("crm", "email", "orders")
+    assert Settings.from_env({"CADENCE_SOURCES": " orders, crm"}).sources == ("crm", "orders")
     assert declared_sources("email") == ("email",)
 
 
@@ -144,7 +144,9 @@ def test_the_sensor_runs_only_the_declared_sources(tmp_path):
     land_orders_only(tmp_path / "landing")
     context = dg.build_sensor_context(
         instance=dg.DagsterInstance.ephemeral(),
-        resources={"landing": LandingZone(landing_dir=str(tmp_path / "landing"), sources="orders")},
+        resources={
+            "landing": LandingZone(landing_dir=str(tmp_path / "landing"), sources=["orders"])
+        },
     )
     (request,) = landing_sensor(context).run_requests
     selected = {key.to_user_string() for key in request.asset_selection}

@@ -262,3 +262,38 @@ def test_publication_records_typed_dates_and_the_currency(tmp_path):
     }
     assert row == ("v1", "r1", dt.date(2026, 6, 30), dt.datetime(2026, 7, 1, 2, 3, 4), "USD")
     assert "UTC" in comment
+
+
+def test_the_restricted_file_holds_no_blocks_of_replaced_marts(tmp_path):
+    published, warehouse = tmp_path / "published", tmp_path / "warehouse.duckdb"
+    marts = [Mart("mart_people", {"email": {"pii": "email"}})]
+
+    def people(domain: str) -> None:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+            con.execute(
+                "CREATE OR REPLACE TABLE marts.mart_people AS SELECT i AS person_id, "
+                f"'p' || i || '@{domain}' AS email FROM range(300000) AS t(i)"
+            )
+
+    def version(name: str, previous=None) -> tuple:
+        building = start_version(published, name)
+        build_version(building, warehouse, marts, _publication(name), {}, previous=previous)
+        return finish_version(building) / "cadence_restricted.duckdb"
+
+    people("old.cn")
+    first = version("v1")
+    people("new.cn")  # a run replaces the mart whole, as it does the customer marts
+    patched = version("v2", previous=first.parent)
+    fresh = version("v3")
+
+    assert patched.stat().st_size <= fresh.stat().st_size * 1.1
+    # Rebuilt the same: the previous file is taken over, with this version's publication.
+    same = version("v4", previous=patched.parent)
+    for file, name in ((patched, "v2"), (same, "v4")):
+        with duckdb.connect(str(file), read_only=True) as reader:
+            assert reader.execute(
+                "SELECT count(*), count(*) FILTER (email LIKE '%@new.cn') FROM marts.mart_people"
+            ).fetchone() == (300000, 300000)
+            assert reader.execute("SELECT version FROM meta.publication").fetchone() == (name,)
+        assert file.stat().st_mode & 0o777 == 0o600

@@ -11,7 +11,6 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.as_of import resolve_as_of
 from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
 from orchestration.run_scope import dbt_build_args
@@ -43,9 +42,9 @@ class CadenceDbtTranslator(DagsterDbtTranslator):
     ),
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse):
-    with duckdb.get_connection() as con:
-        as_of = resolve_as_of(con)
+    as_of = duckdb.as_of_date()
     context.log.info(f"marts as of {as_of}")
-    duckdb.export_for_dbt()
     args = dbt_build_args(context.instance, context.run.tags, as_of)
-    yield from dbt.cli(args, context=context).stream()
+    with duckdb.dbt_environment():
+        invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()

@@ -11,7 +11,6 @@ import dagster as dg
 import duckdb
 from dagster import DagsterEventType
 
-from orchestration.as_of import resolve_as_of
 from orchestration.assets.dbt import dbt_models
 from orchestration.cli.check_report import check_lines, tally
 from orchestration.project import dbt_project
@@ -27,7 +26,7 @@ from orchestration.publishing.versions import (
     switch_to,
     versions_dir,
 )
-from orchestration.resources import PublishedMarts, Warehouse, duckdb_memory_limit
+from orchestration.resources import PublishedMarts, Warehouse
 from orchestration.run_scope import is_full_refresh
 
 MART_KEYS = [spec.key for spec in dbt_models.specs if spec.group_name == "marts"]
@@ -53,8 +52,7 @@ def published_marts(
             description="nothing published: " + "; ".join(problems),
             metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems))},
         )
-    with duckdb.get_connection() as con:
-        as_of = resolve_as_of(con)
+    as_of = duckdb.as_of_date()
     version = new_version_name(context.run.run_id)
     publication = {
         "version": version,
@@ -72,7 +70,7 @@ def published_marts(
             duckdb.path,
             marts_from_manifest(dbt_project.manifest_path),
             publication,
-            {"memory_limit": duckdb_memory_limit(), "temp_directory": str(duckdb.spill_dir)},
+            duckdb.connection_config,
             # A full rebuild writes every file afresh, compacting what daily runs patched.
             previous=None
             if previous is None or is_full_refresh(context.run.tags)
@@ -84,7 +82,7 @@ def published_marts(
         raise
     version_dir = finish_version(building)
     switch_to(published.path, version)
-    removed = prune(published.path, published.versions_to_keep)
+    removed = prune(published.path, published.keep_versions)
     context.log.info(f"published version {version} to {published.path}")
     # Read the version's own file: DuckDB caches open databases by path, so a connection this
     # process still holds to published/cadence.duckdb would answer with the previous version.

@@ -20,7 +20,6 @@ there is nothing to load or a day asked for has not landed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -33,13 +32,9 @@ from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_ev
 from orchestration.cli.summary import render, render_short
 from orchestration.cli.terminal import STEPS, RunWatcher, first_line
 from orchestration.publishing.versions import RollbackError, rollback
-from orchestration.resources import (
-    PublishedMarts,
-    UnknownSourceError,
-    cadence_home,
-    landing_dir,
-)
+from orchestration.resources import resources_for
 from orchestration.run_lock import RunInProgressError, run_lock
+from orchestration.settings import Settings, SettingsError
 from sources.generator.identity_quality import truth_beside
 
 PUBLISH_STEP = "published__marts"
@@ -52,18 +47,22 @@ def dagster_instance(home: Path) -> dg.DagsterInstance:
     if not config.exists():
         # Local SQLite storage in this folder (Dagster's default); no usage statistics sent.
         config.write_text("telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    return dg.DagsterInstance.get()
+    return dg.DagsterInstance.from_config(str(dagster_home))
 
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def locked(command: str, action: Callable[[], int]) -> int:
+def locked(settings: Settings, command: str, action: Callable[[], int]) -> int:
     """Run `action` holding the home's run lock; 1 when another run outlasted the wait."""
     try:
-        with run_lock(cadence_home(), f"python -m orchestration.cli {command}", say=_stderr):
+        with run_lock(
+            settings.home,
+            f"python -m orchestration.cli {command}",
+            settings.run_wait_seconds,
+            say=_stderr,
+        ):
             return action()
     except RunInProgressError as error:
         _stderr(f"error: {error}; nothing was done.")
@@ -71,15 +70,14 @@ def locked(command: str, action: Callable[[], int]) -> int:
 
 
 def run(
+    settings: Settings,
     first: str | None = None,
     last: str | None = None,
     verbose: bool = False,
     full_refresh: bool = False,
 ) -> int:
-    home = cadence_home()
-    landing = landing_dir(home=home)
+    home, landing = settings.home, settings.landing_dir
     reports = home / "reports"
-    os.environ["CADENCE_HOME"] = str(home)
     # Loaded when a run needs it, as the job is (orchestration.cli.runner): `--help` stays quick.
     from orchestration.assets.dbt import dbt_models
 
@@ -92,6 +90,7 @@ def run(
                 result = run_everything(
                     instance,
                     landing,
+                    resources_for(settings),
                     first=first,
                     last=last,
                     full_refresh=full_refresh,
@@ -101,7 +100,7 @@ def run(
         except NothingLandedError as error:
             _stderr(f"error: {error}. Run `make generate`, or set CADENCE_LANDING_DIR.")
             return 2
-        except (UnknownDayError, UnknownSourceError) as error:
+        except UnknownDayError as error:
             _stderr(f"error: {error}")
             return 2
         lines = check_lines(result.get_asset_check_evaluations())
@@ -118,7 +117,7 @@ def run(
         print(f"Logs:        {reports / 'dbt.log'} (dbt), {reports / 'run.log'} (every step)")
         print(f"Data Docs:   {reports / 'data_docs' / 'index.html'}")
         print(f"Dagster run {result.run_id} recorded under {home / 'dagster'} (see `make dev`)")
-        return report_outcome(result, lines, PublishedMarts(home=str(home)).path)
+        return report_outcome(result, lines, settings.published_dir)
 
 
 def report_outcome(
@@ -156,8 +155,8 @@ def report_outcome(
     return 1
 
 
-def roll_back() -> int:
-    published = PublishedMarts().path
+def roll_back(settings: Settings) -> int:
+    published = settings.published_dir
     try:
         manifest = rollback(published)
     except RollbackError as error:
@@ -195,12 +194,22 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("summary", help="print what the warehouse holds")
     commands.add_parser("rollback", help="publish the previous version again")
     args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        _stderr(f"error: {error}")
+        return 2
     if args.command == "run":
-        return locked("run", lambda: run(verbose=args.verbose, full_refresh=args.full_refresh))
+        return locked(
+            settings,
+            "run",
+            lambda: run(settings, verbose=args.verbose, full_refresh=args.full_refresh),
+        )
     if args.command == "backfill":
-        return locked("backfill", lambda: run(args.first, args.last, args.verbose))
+        return locked(
+            settings, "backfill", lambda: run(settings, args.first, args.last, args.verbose)
+        )
     if args.command == "rollback":
-        return locked("rollback", roll_back)
-    home = cadence_home()
-    print(render(home / "warehouse.duckdb", truth_beside(landing_dir(home=home))))
+        return locked(settings, "rollback", lambda: roll_back(settings))
+    print(render(settings.warehouse, truth_beside(settings.landing_dir)))
     return 0

@@ -15,7 +15,6 @@ from orchestration.partitions import (
     range_tags,
     register_days,
 )
-from orchestration.resources import LandingZone
 from orchestration.run_scope import full_refresh_tags
 
 
@@ -30,7 +29,7 @@ class UnknownDayError(ValueError):
 def run_everything(
     instance: dg.DagsterInstance,
     landing: Path,
-    resources: Mapping[str, object] | None = None,
+    resources: Mapping[str, object],
     first: str | None = None,
     last: str | None = None,
     full_refresh: bool = False,
@@ -63,9 +62,7 @@ def run_everything(
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("materialize_everything")
-    selection = declared_selection(
-        ((resources or {}).get("landing") or LandingZone()).declared_sources
-    )
+    selection = declared_selection(resources["landing"].declared_sources)
     if selection is not None:
         # Subset first: execute_in_process refuses a selection together with resources.
         job = job.get_subset(asset_selection=set(selection))

@@ -1,10 +1,11 @@
 """Write one published version from the warehouse: the masked file with its Parquet twins, and
 the restricted file. Nothing here touches what readers currently see (see versions.py).
 
-Given the previous version, only what changed is written (changes.py): the DuckDB files start as
-copies of the previous ones (shared blocks where the filesystem can clone), and only changed marts
-are replaced in them, or for a mart published by day, its changed days deleted and inserted; the
-Parquet files of unchanged marts and days are hard links to the previous version's. Without one
+Given the previous version, only what changed is written (changes.py): the masked DuckDB file
+starts as a copy of the previous one (shared blocks where the filesystem can clone), and only
+changed marts are replaced in it, or for a mart published by day, its changed days deleted and
+inserted; the Parquet files of unchanged marts and days are hard links to the previous version's.
+The restricted file, small, is written afresh (`_write_restricted`). Without one
 (the first publication, a full rebuild), everything is written afresh, which also compacts the
 files.
 """
@@ -173,6 +174,37 @@ def _write_parquet(
         _link_tree(previous / "parquet" / mart.name / day_folder, folder / day_folder)
 
 
+def _write_restricted(
+    path: Path,
+    warehouse: Path,
+    config: dict,
+    changes: list[MartChange],
+    previous: Path | None,
+    publication: dict,
+) -> None:
+    """The restricted file, holding only the marts with personal data. When none changed, a
+    copy of the previous version's; otherwise a new file: a changed mart from the warehouse, an
+    unchanged one from the previous file. Its marts are small and a run replaces most of them
+    whole, so a copy patched in place would carry the freed blocks of every replaced table
+    (twice the size after one run)."""
+    if previous is not None and all(change.unchanged for change in changes):
+        _close(_open(path, warehouse, config, previous), publication)
+        os.chmod(path, 0o600)
+        return
+    con = _open(path, warehouse, config, None)
+    if previous is not None:
+        con.execute(f"ATTACH {quote_literal(str(previous))} AS previous_version (READ_ONLY)")
+    for change in changes:
+        name = quote_identifier(change.mart.name)
+        source = "previous_version" if previous is not None and change.unchanged else "warehouse"
+        con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM {source}.marts.{name}")
+        make_bi_ready(con, change.mart.name)
+    if previous is not None:
+        con.execute("DETACH previous_version")
+    _close(con, publication)
+    os.chmod(path, 0o600)
+
+
 def previous_fingerprints(previous: Path | None) -> dict:
     """The previous version's fingerprints by mart; empty when it has none (or no version)."""
     if previous is None:
@@ -209,23 +241,22 @@ def build_version(
     _drop_gone(public, {m.name for m in marts})
     _close(public, publication)
 
-    restricted_path = building / RESTRICTED_FILE
-    restricted = _open(
-        restricted_path, warehouse, config, previous / RESTRICTED_FILE if previous else None
+    restricted = [c for c in changes if c.mart.has_personal_data]
+    _write_restricted(
+        building / RESTRICTED_FILE,
+        warehouse,
+        config,
+        restricted,
+        previous / RESTRICTED_FILE if previous else None,
+        publication,
     )
-    for change in changes:
-        if change.mart.has_personal_data:
-            _write_mart(restricted, change, "*")
-    _drop_gone(restricted, {c.mart.name for c in changes if c.mart.has_personal_data})
-    _close(restricted, publication)
-    os.chmod(restricted_path, 0o600)
 
     manifest = {
         **publication,
         "tables": {
             c.mart.name: {"rows": c.rows, "masked_columns": c.mart.masked_columns} for c in changes
         },
-        "restricted_tables": [c.mart.name for c in changes if c.mart.has_personal_data],
+        "restricted_tables": [c.mart.name for c in restricted],
         "written": {c.mart.name: _written(c) for c in changes},
         "fingerprints": {c.mart.name: c.fingerprint for c in changes},
     }

@@ -1,0 +1,140 @@
+"""Cadence's settings: every environment variable it reads, with its default and meaning.
+
+They are read once, by what starts the work: the CLI per command, Dagster when it loads the
+definitions (orchestration/definitions.py). Dagster's resources are configured from them
+(`orchestration.resources.resources_for`), and dbt's profile (dbt_project/profiles.yml) reads
+the warehouse's from the environment the dbt step gives its subprocess
+(`orchestration.resources.Warehouse.dbt_environment`).
+An empty variable counts as unset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sources.contract import entities
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# DuckDB's process grows up to 2 GB past its limit on the 50M-row window passes (fct_interactions:
+# 6.1 GiB in 94 s at 4GB, 4.8 GiB in 78 s at 3GB), and Dagster's own process holds about 1 GiB
+# beside dbt's: 3GB is meant to keep a 50M-row build within 6 GiB (see the README's Benchmark).
+DEFAULT_MEMORY_LIMIT = "3GB"
+DEFAULT_KEEP_VERSIONS = 3
+DEFAULT_RUN_WAIT_SECONDS = 3600
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value Cadence cannot use."""
+
+
+class UnknownSourceError(SettingsError):
+    """CADENCE_SOURCES names a source the landing contract does not have."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    """CADENCE_HOME: where the warehouse, published files and reports live (default: `.cadence`
+    in the repository)."""
+    landing_dir: Path
+    """CADENCE_LANDING_DIR: the landing tree to load (default: $CADENCE_HOME/sample/landing)."""
+    sources: tuple[str, ...]
+    """CADENCE_SOURCES: the sources this deployment has, comma-separated, kept in the contract's
+    order (default: every source of the landing contract); the others are neither expected nor
+    checked, and their raw tables stay empty."""
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    """CADENCE_DUCKDB_MEMORY_LIMIT: DuckDB's memory limit for extraction, dbt and publishing;
+    beyond it DuckDB spills to $CADENCE_HOME/scratch/duckdb_spill."""
+    acknowledgements: Path | None = None
+    """CADENCE_ACKNOWLEDGEMENTS: a YAML file of acknowledged known problems, added to those in
+    expectations/quality.yml (default: none; `make demo` names the sample's)."""
+    keep_versions: int = DEFAULT_KEEP_VERSIONS
+    """CADENCE_KEEP_VERSIONS: published versions kept for rollback."""
+    run_wait_seconds: float = DEFAULT_RUN_WAIT_SECONDS
+    """CADENCE_RUN_WAIT: seconds a run waits for another in progress on the same home before it
+    gives up (0: at once); see orchestration/run_lock.py."""
+    as_of: dt.date | None = None
+    """CADENCE_AS_OF: the as-of date of the marts, YYYY-MM-DD (default: the newest loaded day)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The settings `environ` holds; SettingsError names the first variable it cannot use."""
+
+        def get(name: str) -> str | None:
+            return environ.get(name) or None
+
+        home = Path(get("CADENCE_HOME") or REPO_ROOT / ".cadence").resolve()
+        landing = get("CADENCE_LANDING_DIR")
+        acknowledgements = get("CADENCE_ACKNOWLEDGEMENTS")
+        return cls(
+            home=home,
+            landing_dir=Path(landing).resolve() if landing else home / "sample" / "landing",
+            sources=declared_sources(get("CADENCE_SOURCES")),
+            duckdb_memory_limit=get("CADENCE_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+            acknowledgements=Path(acknowledgements) if acknowledgements else None,
+            keep_versions=_number(
+                get("CADENCE_KEEP_VERSIONS"), "CADENCE_KEEP_VERSIONS", DEFAULT_KEEP_VERSIONS, 1, int
+            ),
+            run_wait_seconds=_number(
+                get("CADENCE_RUN_WAIT"), "CADENCE_RUN_WAIT", DEFAULT_RUN_WAIT_SECONDS, 0, float
+            ),
+            as_of=_date(get("CADENCE_AS_OF"), "CADENCE_AS_OF"),
+        )
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    def duckdb_config(self) -> dict[str, str]:
+        """How every DuckDB connection of the pipeline opens: the memory limit, so DuckDB does
+        not take 80% of the machine for a large load, and where it spills beyond it (dbt's
+        profile builds the same from the variables)."""
+        return {
+            "memory_limit": self.duckdb_memory_limit,
+            "temp_directory": str(self.home / "scratch" / "duckdb_spill"),
+        }
+
+
+def declared_sources(listed: str | None) -> tuple[str, ...]:
+    """The sources `listed` names (comma-separated; None: every source of the landing contract),
+    in the contract's order."""
+    known = list(dict.fromkeys(entity.source for entity in entities().values()))
+    listed = listed or ",".join(known)
+    names = {name.strip() for name in listed.split(",") if name.strip()}
+    unknown = names - set(known)
+    if unknown or not names:
+        raise UnknownSourceError(
+            f"CADENCE_SOURCES={listed!r}: name one or more of {', '.join(known)} "
+            f"(unknown: {', '.join(sorted(unknown)) or 'none given'})"
+        )
+    return tuple(source for source in known if source in names)
+
+
+def _number(value: str | None, name: str, default: float, minimum: float, kind: type) -> float:
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        whole = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={value!r} is not {whole} of {minimum} or more")
+    return number
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise SettingsError(f"{name}={value!r} is not a YYYY-MM-DD date") from error

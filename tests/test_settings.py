@@ -1,0 +1,124 @@
+"""The settings: read from the environment once, with their defaults, and a clear one-line error
+for a value Cadence cannot use; the resources and dbt's environment follow them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from orchestration.resources import resources_for
+from orchestration.settings import REPO_ROOT, Settings, SettingsError
+
+
+def test_defaults_when_nothing_is_set():
+    settings = Settings.from_env({})
+
+    assert settings.home == REPO_ROOT / ".cadence"
+    assert settings.landing_dir == REPO_ROOT / ".cadence" / "sample" / "landing"
+    assert settings.sources == ("crm", "email", "orders")
+    assert settings.duckdb_config() == {
+        "memory_limit": "3GB",
+        "temp_directory": str(REPO_ROOT / ".cadence" / "scratch" / "duckdb_spill"),
+    }
+    assert (settings.acknowledgements, settings.as_of) == (None, None)
+    assert (settings.keep_versions, settings.run_wait_seconds) == (3, 3600)
+
+
+def test_every_variable_is_read(tmp_path):
+    settings = Settings.from_env(
+        {
+            "CADENCE_HOME": str(tmp_path / "home"),
+            "CADENCE_LANDING_DIR": str(tmp_path / "landing"),
+            "CADENCE_SOURCES": "orders",
+            "CADENCE_DUCKDB_MEMORY_LIMIT": "1GB",
+            "CADENCE_ACKNOWLEDGEMENTS": str(tmp_path / "ack.yml"),
+            "CADENCE_KEEP_VERSIONS": "5",
+            "CADENCE_RUN_WAIT": "0",
+            "CADENCE_AS_OF": "2026-06-30",
+        }
+    )
+
+    assert settings == Settings(
+        home=tmp_path / "home",
+        landing_dir=tmp_path / "landing",
+        sources=("orders",),
+        duckdb_memory_limit="1GB",
+        acknowledgements=tmp_path / "ack.yml",
+        keep_versions=5,
+        run_wait_seconds=0,
+        as_of=dt.date(2026, 6, 30),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("CADENCE_KEEP_VERSIONS", "three", "CADENCE_KEEP_VERSIONS='three' is not a whole number"),
+        ("CADENCE_KEEP_VERSIONS", "0", "CADENCE_KEEP_VERSIONS='0' is not a whole number of 1"),
+        ("CADENCE_RUN_WAIT", "-5", "CADENCE_RUN_WAIT='-5' is not a number of 0 or more"),
+        ("CADENCE_AS_OF", "30/06/2026", "CADENCE_AS_OF='30/06/2026' is not a YYYY-MM-DD date"),
+        ("CADENCE_SOURCES", "shop", "CADENCE_SOURCES='shop': name one or more of crm, email"),
+    ],
+)
+def test_a_value_cadence_cannot_use_is_named_in_one_line(name, value, error):
+    with pytest.raises(SettingsError, match=error) as raised:
+        Settings.from_env({name: value})
+    assert "\n" not in str(raised.value)
+
+
+def test_the_cli_refuses_a_bad_setting_before_doing_anything(tmp_path, monkeypatch, capsys):
+    from orchestration.cli.commands import main
+
+    monkeypatch.setenv("CADENCE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CADENCE_KEEP_VERSIONS", "many")
+
+    assert main(["rollback"]) == 2
+
+    assert capsys.readouterr().err == (
+        "error: CADENCE_KEEP_VERSIONS='many' is not a whole number of 1 or more\n"
+    )
+    assert not (tmp_path / "home").exists()
+
+
+def test_the_warehouse_opens_with_the_settings_duckdb_configuration(tmp_path):
+    settings = Settings.from_env(
+        {"CADENCE_HOME": str(tmp_path), "CADENCE_DUCKDB_MEMORY_LIMIT": "512MB"}
+    )
+    warehouse = resources_for(settings)["duckdb"]
+
+    with warehouse.get_connection() as con:
+        limit, spill = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+
+    assert (limit, spill) == ("488.2 MiB", str(tmp_path / "scratch" / "duckdb_spill"))
+    assert warehouse.path == tmp_path / "warehouse.duckdb"
+
+
+def test_dbt_gets_the_settings_only_while_its_step_starts_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CADENCE_HOME", "/somewhere/else")
+    monkeypatch.delenv("CADENCE_DUCKDB_MEMORY_LIMIT", raising=False)
+    settings = Settings.from_env(
+        {"CADENCE_HOME": str(tmp_path), "CADENCE_DUCKDB_MEMORY_LIMIT": "2GB"}
+    )
+
+    with resources_for(settings)["duckdb"].dbt_environment():
+        seen = (os.environ["CADENCE_HOME"], os.environ["CADENCE_DUCKDB_MEMORY_LIMIT"])
+
+    assert seen == (str(tmp_path), "2GB")
+    assert os.environ["CADENCE_HOME"] == "/somewhere/else"
+    assert "CADENCE_DUCKDB_MEMORY_LIMIT" not in os.environ
+
+
+def test_the_resources_follow_the_settings(tmp_path):
+    settings = Settings.from_env(
+        {"CADENCE_HOME": str(tmp_path), "CADENCE_SOURCES": "crm", "CADENCE_KEEP_VERSIONS": "7"}
+    )
+    resources = resources_for(settings)
+
+    assert resources["landing"].declared_sources == ("crm",)
+    assert resources["published"].path == tmp_path / "published"
+    assert resources["published"].keep_versions == 7
+    assert resources["quality"].docs_dir == tmp_path / "reports" / "data_docs"
