@@ -1,5 +1,6 @@
 """The dbt models as assets; their tests surface as asset checks."""
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,7 @@ from dagster_dbt import (
 from orchestration.as_of import resolve_as_of
 from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
-from orchestration.run_scope import dbt_build_args
+from orchestration.run_scope import dbt_build
 
 
 class CadenceDbtTranslator(DagsterDbtTranslator):
@@ -47,5 +48,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: W
         as_of = resolve_as_of(con)
     context.log.info(f"marts as of {as_of}")
     duckdb.export_for_dbt()
-    args = dbt_build_args(context.instance, context.run.tags, as_of)
-    yield from dbt.cli(args, context=context).stream()
+    build = dbt_build(context.instance, context.run.tags, as_of)
+    os.environ.update(build.env)  # dagster-dbt starts dbt with this process's environment
+    # dbt's target folder stays in the home from run to run, so that dbt parses only the files
+    # changed since the last run. dagster-dbt's default, a new folder per invocation, starts from
+    # the parse of `make manifest`, made with another profile environment (CADENCE_HOME,
+    # CADENCE_CODE_DIR), on which dbt parses the whole project again.
+    target = duckdb.home_dir / "dbt_target"
+    yield from dbt.cli(build.args, context=context, target_path=target).stream()
