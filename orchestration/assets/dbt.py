@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,6 +17,14 @@ from orchestration.as_of import resolve_as_of
 from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
 from orchestration.run_scope import dbt_build
+
+
+def dbt_target_dir(home: Path) -> Path:
+    """dbt's target folder for the runs on `home`, kept from one run to the next so that dbt
+    parses only the files changed since the last run. dagster-dbt's default, a new folder per
+    invocation, starts from the parse of `make manifest`, made with another profile environment
+    (CADENCE_HOME, CADENCE_CODE_DIR), on which dbt parses the whole project again."""
+    return home / "dbt_target"
 
 
 class CadenceDbtTranslator(DagsterDbtTranslator):
@@ -50,9 +59,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: W
     duckdb.export_for_dbt()
     build = dbt_build(context.instance, context.run.tags, as_of)
     os.environ.update(build.env)  # dagster-dbt starts dbt with this process's environment
-    # dbt's target folder stays in the home from run to run, so that dbt parses only the files
-    # changed since the last run. dagster-dbt's default, a new folder per invocation, starts from
-    # the parse of `make manifest`, made with another profile environment (CADENCE_HOME,
-    # CADENCE_CODE_DIR), on which dbt parses the whole project again.
-    target = duckdb.home_dir / "dbt_target"
+    target = dbt_target_dir(duckdb.home_dir)
     yield from dbt.cli(build.args, context=context, target_path=target).stream()
