@@ -14,7 +14,13 @@ import duckdb
 
 from orchestration.partitions import range_tags, register_days
 from orchestration.project import DBT_PROJECT_DIR
-from orchestration.run_scope import dbt_build, full_refresh_tags
+from orchestration.run_scope import (
+    AS_OF_DATE_ENV,
+    RUN_START_ENV,
+    DbtBuild,
+    dbt_build,
+    full_refresh_tags,
+)
 
 DAY_1, DAY_2 = "2026-06-01", "2026-06-02"
 
@@ -66,11 +72,16 @@ def outcomes(home: Path) -> dict[str, tuple[str, int]]:
     return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results}
 
 
-def scope(tags: dict[str, str]) -> dict[str, str]:
-    """What a run with these tags hands dbt in its environment."""
+def run_build(tags: dict[str, str]) -> DbtBuild:
+    """The dbt build of a run with these tags, days 1 and 2 landed."""
     instance = dg.DagsterInstance.ephemeral()
     register_days(instance, [dt.date.fromisoformat(DAY_1), dt.date.fromisoformat(DAY_2)])
-    return dbt_build(instance, tags, dt.date.fromisoformat(DAY_2)).env
+    return dbt_build(instance, tags, dt.date.fromisoformat(DAY_2))
+
+
+def scope(tags: dict[str, str]) -> dict[str, str]:
+    """What a run with these tags hands dbt in its environment."""
+    return run_build(tags).env
 
 
 def test_a_daily_run_tests_its_days_and_keys_against_history(tmp_path):
@@ -107,3 +118,13 @@ def test_a_daily_run_leaves_unit_tests_to_full_builds():
     assert daily == ["build", "--exclude-resource-type", "unit_test"]
     for everything in ({}, full_refresh_tags()):
         assert "unit_test" not in dbt_build(instance, everything, as_of).args
+
+
+def test_a_run_hands_dbt_its_days_only_while_starting_it(monkeypatch):
+    monkeypatch.delenv(RUN_START_ENV, raising=False)
+    monkeypatch.setenv(AS_OF_DATE_ENV, "2026-01-01")  # set by hand before the run
+    with run_build(range_tags(DAY_2, DAY_2)).handed_over():
+        assert (os.environ[RUN_START_ENV], os.environ[AS_OF_DATE_ENV]) == (DAY_2, DAY_2)
+    # dbt started later from this process (the next run, a test) covers every day again.
+    assert RUN_START_ENV not in os.environ
+    assert os.environ[AS_OF_DATE_ENV] == "2026-01-01"

@@ -1,6 +1,5 @@
 """The dbt models as assets; their tests surface as asset checks."""
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: W
     context.log.info(f"marts as of {as_of}")
     duckdb.export_for_dbt()
     build = dbt_build(context.instance, context.run.tags, as_of)
-    os.environ.update(build.env)  # dagster-dbt starts dbt with this process's environment
     target = dbt_target_dir(duckdb.home_dir)
-    yield from dbt.cli(build.args, context=context, target_path=target).stream()
+    with build.handed_over():  # dbt.cli starts dbt: it streams its events afterwards
+        invocation = dbt.cli(build.args, context=context, target_path=target)
+    yield from invocation.stream()
