@@ -36,10 +36,9 @@ def empty_frame(columns: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
 
 
-def as_of_date(configured: str | None, session) -> dt.date:
-    """The run's as-of date as macro as_of_date() resolves it: var as_of_date (handed over in
-    meta), else the engine's current_date, asked at run time."""
-    if configured:
-        return dt.date.fromisoformat(str(configured))
-    today = session.sql("select current_date")
-    return (today.collect() if hasattr(today, "collect") else today.fetchall())[0][0]
+def as_of_date(relation) -> dt.date:
+    """The run's as-of date: the one row of `relation` (int_as_of_dates_resolved, macro
+    as_of_date() resolved while the run executes)."""
+    if hasattr(relation, "toPandas"):  # pyspark.sql.DataFrame
+        return relation.select("as_of_date").collect()[0][0]
+    return relation.project("as_of_date").fetchall()[0][0]

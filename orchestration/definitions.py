@@ -4,13 +4,13 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt import dbt_models
 from orchestration.assets.extract import extract_landing
 from orchestration.assets.publish import published_marts
 from orchestration.assets.report import published_report
 from orchestration.automation import daily_schedule, landing_sensor, weekly_full_rebuild
+from orchestration.dbt_cli import EnvironmentDbtCli
 from orchestration.jobs import materialize_everything
 from orchestration.project import dbt_project
 from orchestration.resources import resources_for
@@ -25,7 +25,7 @@ defs = dg.Definitions(
         # Read once, when Dagster loads the code (`make dev`, and each run it launches).
         **resources_for(Settings.from_env()),
         # The dbt of this environment, whether or not the virtualenv is on PATH.
-        "dbt": DbtCliResource(
+        "dbt": EnvironmentDbtCli(
             project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
         ),
     },

@@ -78,17 +78,22 @@ class Warehouse(DuckDBResource):
         with self.get_connection() as con:
             return newest_loaded_day(con) or dt.datetime.now(dt.UTC).date()
 
-    @contextmanager
-    def dbt_environment(self) -> Iterator[None]:
-        """While entered, the environment dbt's profile reads: the warehouse's home, its memory
-        limit and the code its Python models import. dagster-dbt gives its subprocess a copy of
-        this process's environment when it starts it, and has no other way to pass one; the
-        process's own environment is restored on exit."""
-        variables = {
+    @property
+    def dbt_variables(self) -> dict[str, str]:
+        """The environment dbt's profile reads: the warehouse's home, its memory limit and the
+        code its Python models import."""
+        return {
             "CADENCE_HOME": str(self.home_dir),
             "CADENCE_DUCKDB_MEMORY_LIMIT": self.connection_config["memory_limit"],
             "CADENCE_CODE_DIR": str(REPO_ROOT),
         }
+
+    @contextmanager
+    def dbt_environment(self) -> Iterator[None]:
+        """While entered, `dbt_variables` are in this process's environment: dagster-dbt gives
+        its subprocess a copy of it when it starts it, and has no other way to pass one; the
+        process's own environment is restored on exit."""
+        variables = self.dbt_variables
         Path(self.connection_config["temp_directory"]).mkdir(parents=True, exist_ok=True)
         before = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)

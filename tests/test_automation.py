@@ -11,7 +11,7 @@ from orchestration.automation import daily_schedule, landing_sensor, weekly_full
 from orchestration.cli.runner import UnknownDayError, run_everything
 from orchestration.partitions import FIRST_DAY_TAG, LAST_DAY_TAG, landing_days
 from orchestration.resources import LandingZone
-from orchestration.run_scope import dbt_build_args
+from orchestration.run_scope import AS_OF_DATE_ENV, RUN_END_ENV, RUN_START_ENV, dbt_build
 from orchestration.settings import declared_sources
 from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
 
@@ -82,23 +82,25 @@ def test_daily_schedule_runs_the_newest_day(tmp_path):
     assert request.run_key == "daily:2026-06-03"
     assert instance.get_dynamic_partitions(landing_days.name) == ["2026-06-01", "2026-06-02"]
     # dbt builds and tests that day only.
-    assert build_vars(instance, request.tags) == {
-        "as_of_date": "2026-06-02",
-        "run_start": "2026-06-02",
-        "run_end": "2026-06-02",
+    assert build_env(instance, request.tags) == {
+        AS_OF_DATE_ENV: "2026-06-02",
+        RUN_START_ENV: "2026-06-02",
+        RUN_END_ENV: "2026-06-02",
     }
 
     weekly = weekly_full_rebuild(context)
     assert weekly.run_key == "weekly-full:2026-06-03"
     assert (weekly.tags[RANGE_START], weekly.tags[RANGE_END]) == ("2026-06-01", "2026-06-02")
-    args = dbt_build_args(instance, weekly.tags, dt.date(2026, 6, 2))
-    assert args[:2] == ["build", "--full-refresh"]
-    assert build_vars(instance, weekly.tags) == {"as_of_date": "2026-06-02"}
+    assert dbt_build(instance, weekly.tags, dt.date(2026, 6, 2)).args == ["build", "--full-refresh"]
+    assert build_env(instance, weekly.tags) == EVERY_DAY
 
 
-def build_vars(instance, tags) -> dict:
-    args = dbt_build_args(instance, tags, dt.date(2026, 6, 2))
-    return json.loads(args[args.index("--vars") + 1])
+# No days named: dbt's vars run_start and run_end are empty, and every day is built and tested.
+EVERY_DAY = {AS_OF_DATE_ENV: "2026-06-02", RUN_START_ENV: "", RUN_END_ENV: ""}
+
+
+def build_env(instance, tags) -> dict[str, str]:
+    return dbt_build(instance, tags, dt.date(2026, 6, 2)).env
 
 
 def test_a_range_that_ends_on_a_late_landed_day_builds_every_day_between_its_ends():
@@ -108,13 +110,13 @@ def test_a_range_that_ends_on_a_late_landed_day_builds_every_day_between_its_end
         landing_days.name, ["2026-06-01", "2026-06-03", "2026-06-04", "2026-06-02"]
     )
     tags = {RANGE_START: "2026-06-04", RANGE_END: "2026-06-02"}
-    assert build_vars(instance, tags) == {
-        "as_of_date": "2026-06-02",
-        "run_start": "2026-06-02",
-        "run_end": "2026-06-04",
+    assert build_env(instance, tags) == {
+        AS_OF_DATE_ENV: "2026-06-02",
+        RUN_START_ENV: "2026-06-02",
+        RUN_END_ENV: "2026-06-04",
     }
     # Without partitions (a run launched by hand over nothing in particular): everything.
-    assert build_vars(instance, {}) == {"as_of_date": "2026-06-02"}
+    assert build_env(instance, {}) == EVERY_DAY
 
 
 def test_backfill_refuses_a_day_that_has_not_landed(tmp_path):

@@ -14,7 +14,13 @@ import duckdb
 
 from orchestration.partitions import range_tags, register_days
 from orchestration.project import DBT_PROJECT_DIR
-from orchestration.run_scope import dbt_build_args, full_refresh_tags
+from orchestration.run_scope import (
+    AS_OF_DATE_ENV,
+    RUN_START_ENV,
+    DbtBuild,
+    dbt_build,
+    full_refresh_tags,
+)
 
 DAY_1, DAY_2 = "2026-06-01", "2026-06-02"
 
@@ -36,10 +42,10 @@ def raw_activities(home: Path) -> None:
             con.execute(f"ALTER TABLE raw.crm__activities ADD COLUMN {column} VARCHAR")
 
 
-def dbt_test_outcomes(home: Path, *args: str) -> dict[str, tuple[str, int]]:
-    """Status and failures of each test of the raw CRM activities, by test name."""
-    target = home / "target"
-    subprocess.run(
+def dbt_test(home: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`dbt test` of the raw CRM activities, with `env` added to the environment as a run hands
+    it over (orchestration.run_scope); the target folder is kept from one call to the next."""
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             "test",
@@ -50,15 +56,32 @@ def dbt_test_outcomes(home: Path, *args: str) -> dict[str, tuple[str, int]]:
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
             "--target-path",
-            str(target),
+            str(home / "target"),
             *args,
         ],
-        env={**os.environ, "CADENCE_HOME": str(home)},
+        env={**os.environ, "CADENCE_HOME": str(home), **env},
         capture_output=True,
+        text=True,
         check=False,
     )
-    results = json.loads((target / "run_results.json").read_text())["results"]
+
+
+def outcomes(home: Path) -> dict[str, tuple[str, int]]:
+    """Status and failures of each test of the last `dbt_test`, by test name."""
+    results = json.loads((home / "target" / "run_results.json").read_text())["results"]
     return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results}
+
+
+def run_build(tags: dict[str, str]) -> DbtBuild:
+    """The dbt build of a run with these tags, days 1 and 2 landed."""
+    instance = dg.DagsterInstance.ephemeral()
+    register_days(instance, [dt.date.fromisoformat(DAY_1), dt.date.fromisoformat(DAY_2)])
+    return dbt_build(instance, tags, dt.date.fromisoformat(DAY_2))
+
+
+def scope(tags: dict[str, str]) -> dict[str, str]:
+    """What a run with these tags hands dbt in its environment."""
+    return run_build(tags).env
 
 
 def test_a_daily_run_tests_its_days_and_keys_against_history(tmp_path):
@@ -66,25 +89,23 @@ def test_a_daily_run_tests_its_days_and_keys_against_history(tmp_path):
     not_null = "source_not_null_crm_activities_activity_id"
     copies = "crm__activities_exact_duplicates"
 
-    day_2 = dbt_test_outcomes(
-        tmp_path, "--vars", json.dumps({"run_start": DAY_2, "run_end": DAY_2})
-    )
+    dbt_test(tmp_path, env=scope(range_tags(DAY_2, DAY_2)))
+    day_2 = outcomes(tmp_path)
     # Day 1's missing key was day 1's run's to report; the re-delivered copy is found in history.
     assert day_2[not_null] == ("pass", 0)
     assert day_2[copies] == ("warn", 1)
 
-    day_1 = dbt_test_outcomes(
-        tmp_path, "--vars", json.dumps({"run_start": DAY_1, "run_end": DAY_1})
-    )
+    day_1_run = dbt_test(tmp_path, env=scope(range_tags(DAY_1, DAY_1)))
+    # Another day parses nothing again (the days are read while executing), yet tests its own.
+    assert "Unable to do partial parsing" not in day_1_run.stdout
+    day_1 = outcomes(tmp_path)
     assert day_1[not_null] == ("fail", 1)
     # Re-running day 1 finds its copy delivered on day 2: keys are checked against all others.
     assert day_1[copies] == ("warn", 1)
 
-    for everything in (
-        [],
-        ["--full-refresh", "--vars", json.dumps({"run_start": DAY_2, "run_end": DAY_2})],
-    ):
-        results = dbt_test_outcomes(tmp_path, *everything)
+    for args, tags in (([], {}), (["--full-refresh"], range_tags(DAY_2, DAY_2))):
+        dbt_test(tmp_path, *args, env=scope(tags))
+        results = outcomes(tmp_path)
         assert results[not_null] == ("fail", 1)
         assert results[copies] == ("warn", 1)
 
@@ -93,8 +114,17 @@ def test_a_daily_run_leaves_unit_tests_to_full_builds():
     instance = dg.DagsterInstance.ephemeral()
     as_of = dt.date(2026, 6, 2)
     register_days(instance, [dt.date(2026, 6, 1), as_of])
-    daily = dbt_build_args(instance, range_tags(DAY_2, DAY_2), as_of)
-    assert daily[-2:] == ["--exclude-resource-type", "unit_test"]
-    assert json.loads(daily[2]) == {"as_of_date": DAY_2, "run_start": DAY_2, "run_end": DAY_2}
+    daily = dbt_build(instance, range_tags(DAY_2, DAY_2), as_of).args
+    assert daily == ["build", "--exclude-resource-type", "unit_test"]
     for everything in ({}, full_refresh_tags()):
-        assert "unit_test" not in dbt_build_args(instance, everything, as_of)
+        assert "unit_test" not in dbt_build(instance, everything, as_of).args
+
+
+def test_a_run_hands_dbt_its_days_only_while_starting_it(monkeypatch):
+    monkeypatch.delenv(RUN_START_ENV, raising=False)
+    monkeypatch.setenv(AS_OF_DATE_ENV, "2026-01-01")  # set by hand before the run
+    with run_build(range_tags(DAY_2, DAY_2)).handed_over():
+        assert (os.environ[RUN_START_ENV], os.environ[AS_OF_DATE_ENV]) == (DAY_2, DAY_2)
+    # dbt started later from this process (the next run, a test) covers every day again.
+    assert RUN_START_ENV not in os.environ
+    assert os.environ[AS_OF_DATE_ENV] == "2026-01-01"

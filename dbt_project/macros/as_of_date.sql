@@ -1,7 +1,7 @@
 {#- The date the marts describe: var `as_of_date` (the Dagster run passes $CADENCE_AS_OF or the
     newest loaded partition day), else today. Interactions after it are ignored. -#}
 {% macro as_of_date() -%}
-    {%- set configured = var('as_of_date') -%}
+    {%- set configured = run_setting('as_of_date') -%}
     {%- if configured -%}
         cast('{{ configured }}' as date)
     {%- else -%}

@@ -1,3 +1,12 @@
+{#- A setting the run hands dbt (var run_start, run_end or as_of_date), none when not given.
+    Read only while executing: these vars default to environment variables that change with every
+    run, and dbt re-parses each file that read an environment variable whose value changed since
+    its last parse. -#}
+{% macro run_setting(name) -%}
+    {{ return((var(name) or none) if execute else none) }}
+{%- endmacro %}
+
+
 {#- The run's delivery days: vars `run_start`..`run_end` (ISO dates) that the daily run passes.
     An incremental model takes its incremental path only when the table exists and the run
     names its days; otherwise (first build, `--full-refresh`, or no days given) it computes
@@ -5,14 +14,14 @@
 {% macro is_incremental_run() -%}
     {#- is_incremental() is already false on --full-refresh; not asking flags again lets a unit
         test stand for an incremental run by overriding is_incremental. -#}
-    {{ return(is_incremental() and var('run_start') is not none) }}
+    {{ return(is_incremental() and run_setting('run_start') is not none) }}
 {%- endmacro %}
 
 
 {#- The run names its delivery days and is not a full rebuild: for views, which have no
     is_incremental() of their own. -#}
 {% macro run_names_its_days() -%}
-    {{ return(var('run_start') is not none and not flags.FULL_REFRESH) }}
+    {{ return(run_setting('run_start') is not none and not flags.FULL_REFRESH) }}
 {%- endmacro %}
 
 
@@ -23,9 +32,9 @@
     {%- if not run_names_its_days() -%}
         true
     {%- else -%}
-        {{ column }} >= cast('{{ var("run_start") }}' as date)
-        {%- if var('run_end') is not none %}
-            and {{ column }} <= cast('{{ var("run_end") }}' as date)
+        {{ column }} >= cast('{{ run_setting("run_start") }}' as date)
+        {%- if run_setting('run_end') is not none %}
+            and {{ column }} <= cast('{{ run_setting("run_end") }}' as date)
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
@@ -35,7 +44,7 @@
     first day. Open-ended on purpose: when a past day is re-run, a record whose latest delivery
     is a later day may still have changed, and recomputing it again is harmless. -#}
 {% macro changed_in_run(column) -%}
-    {{ column }} >= cast('{{ var("run_start") }}' as date)
+    {{ column }} >= cast('{{ run_setting("run_start") }}' as date)
 {%- endmacro %}
 
 

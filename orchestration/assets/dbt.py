@@ -1,6 +1,7 @@
 """The dbt models as assets; their tests surface as asset checks."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,7 +14,15 @@ from dagster_dbt import (
 
 from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
-from orchestration.run_scope import dbt_build_args
+from orchestration.run_scope import dbt_build
+
+
+def dbt_target_dir(home: Path) -> Path:
+    """dbt's target folder for the runs on `home`, kept from one run to the next so that dbt
+    parses only the files changed since the last run. dagster-dbt's default, a new folder per
+    invocation, starts from the parse of `make manifest`, made with another profile environment
+    (CADENCE_HOME, CADENCE_CODE_DIR), on which dbt parses the whole project again."""
+    return home / "dbt_target"
 
 
 class CadenceDbtTranslator(DagsterDbtTranslator):
@@ -44,7 +53,9 @@ class CadenceDbtTranslator(DagsterDbtTranslator):
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse):
     as_of = duckdb.as_of_date()
     context.log.info(f"marts as of {as_of}")
-    args = dbt_build_args(context.instance, context.run.tags, as_of)
-    with duckdb.dbt_environment():
-        invocation = dbt.cli(args, context=context)
+    build = dbt_build(context.instance, context.run.tags, as_of)
+    target = dbt_target_dir(duckdb.home_dir)
+    # dbt.cli starts dbt with this process's environment: it streams its events afterwards
+    with duckdb.dbt_environment(), build.handed_over():
+        invocation = dbt.cli(build.args, context=context, target_path=target)
     yield from invocation.stream()

@@ -179,7 +179,7 @@ def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
         log = work / "logs" / f"{name}.log"
         run = measure([python, "-m", "orchestration.cli", *arguments], env, log)
         _require(run, what, log)
-        run_results = newest_run_results(began)
+        run_results = newest_run_results(home, began)
         return {
             **_summary(run),
             "steps": {n: float(s.replace(",", "")) for n, s in STEP_DONE_LINE.findall(run.stdout)},
@@ -217,7 +217,7 @@ def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
         backfill = ["backfill", "--from", days[-1], "--to", days[-1]]
         day = pipeline_run(backfill, "incremental", "the incremental run")
         print(f"[{scale}] fixed costs of a run", flush=True)
-        fixed = fixed_costs(env, work / "dbt_parse_target")
+        fixed = fixed_costs(env, home, work / "dbt_parse_target")
         day["breakdown"] = breakdown(day["seconds"], day["steps"], day["dbt"], fixed)
         # The marts after the day against the reference over every day, the new one included.
         everything = reference_script("reference_all_days")

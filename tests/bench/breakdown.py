@@ -15,7 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.assets.dbt import dbt_target_dir
 from orchestration.project import DBT_PROJECT_DIR
+from orchestration.resources import resources_for
+from orchestration.settings import Settings
 
 DBT = str(Path(sys.executable).parent / "dbt")
 
@@ -26,21 +29,23 @@ def _seconds(command: list[str], env: dict[str, str], cwd: Path | None = None) -
     return time.perf_counter() - began
 
 
-def fixed_costs(env: dict[str, str], target: Path) -> dict[str, float]:
+def fixed_costs(env: dict[str, str], home: Path, target: Path) -> dict[str, float]:
     """Seconds of each start-up cost the incremental day pays, measured cold, one by one."""
     python = sys.executable
     interpreter = _seconds([python, "-c", "pass"], env)
     project = _seconds([python, "-c", "import orchestration.definitions"], env)
     great_expectations = _seconds([python, "-c", "import great_expectations"], env)
     dbt_start = _seconds([DBT, "--version"], env)
-    # A parse as the run's: the project's partial-parse state copied in, as dagster-dbt does.
+    # A parse as the next run's: from the parse state the run left, in the profile environment
+    # it gives dbt (orchestration.resources.Warehouse.dbt_variables).
     target.mkdir(parents=True, exist_ok=True)
-    state = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    state = dbt_target_dir(home) / "partial_parse.msgpack"
     if state.is_file():
         (target / state.name).write_bytes(state.read_bytes())
+    run_env = {**env, **resources_for(Settings.from_env(env))["duckdb"].dbt_variables}
     dbt_parse = _seconds(
         [DBT, "parse", "--profiles-dir", ".", "--target-path", str(target), "--quiet"],
-        env,
+        run_env,
         cwd=DBT_PROJECT_DIR,
     )
     return {
@@ -52,13 +57,13 @@ def fixed_costs(env: dict[str, str], target: Path) -> dict[str, float]:
     }
 
 
-def newest_run_results(since: float) -> dict | None:
-    """The run_results.json of the newest dbt invocation that started after `since`."""
-    target = DBT_PROJECT_DIR / "target"
-    results = [p for p in target.glob("*/run_results.json") if p.stat().st_mtime >= since]
-    if not results:
+def newest_run_results(home: Path, since: float) -> dict | None:
+    """The run_results.json of the dbt invocation of the run on `home`, if it started after
+    `since`."""
+    results = dbt_target_dir(home) / "run_results.json"
+    if not results.is_file() or results.stat().st_mtime < since:
         return None
-    return json.loads(max(results, key=lambda p: p.stat().st_mtime).read_text())
+    return json.loads(results.read_text())
 
 
 def dbt_split(run_results: dict | None) -> dict[str, float]:

@@ -14,7 +14,7 @@ from clv.frames import as_of_date, to_pandas
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = dbt.config.get("meta")  # the vars, in _lifetime_value__models.yml
-    as_of = as_of_date(settings["as_of_date"], session)
+    as_of = as_of_date(dbt.ref("int_as_of_dates_resolved"))
     purchase_days = to_pandas(
         dbt.ref("int_customer_days_summarised"),
         ["customer_key", "occurred_date"],

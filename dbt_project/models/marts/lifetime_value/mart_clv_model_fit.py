@@ -28,4 +28,4 @@ def model(dbt, session):
     settings = dbt.config.get("meta")  # the vars, in _lifetime_value__models.yml
     summary = to_pandas(dbt.ref("mart_customer_rfm"), SUMMARY)
     fits = fit_models(summary, min_repeat_buyers=int(settings["min_repeat_buyers"]))
-    return fit_table(as_of_date(settings["as_of_date"], session), fits)
+    return fit_table(as_of_date(dbt.ref("int_as_of_dates_resolved")), fits)

@@ -35,7 +35,7 @@ def model(dbt, session):
     fits = to_pandas(
         dbt.ref("mart_clv_model_fit"),
         ["model", "status", *PARAMETER_COLUMNS],
-        where=f"as_of_date = date '{as_of_date(settings['as_of_date'], session)}'",
+        where=f"as_of_date = date '{as_of_date(dbt.ref('int_as_of_dates_resolved'))}'",
     )
     params = params_from_fit_table(fits)
     if params is None:
