@@ -71,8 +71,8 @@ pytest: manifest  ## the test suite (incl. a full materialisation of a small sam
 
 test: lint pytest  ## everything CI runs
 
-bench: manifest  ## pipeline vs a DuckDB reference vs pandas at 1M/10M/50M rows (~1.5 h; SCALES=1M,10M)
-	$(PY) -m tests.bench $(if $(SCALES),--scales $(SCALES))
+bench: manifest  ## pipeline vs a DuckDB reference vs pandas at 1M/10M/50M rows (~1.5 h; SCALES=1M,10M; ORCHESTRATION=1: Dagster on SQLite vs PostgreSQL)
+	$(PY) -m tests.bench $(if $(SCALES),--scales $(SCALES)) $(if $(ORCHESTRATION),--orchestration)
 
 dev: manifest  ## the Dagster UI and daemon with the project loaded (runs of `make run` included)
 	DAGSTER_HOME=$$($(PY) -m orchestration.dagster_instance) $(VENV)/bin/dagster dev -m orchestration.definitions
