@@ -1,5 +1,6 @@
-"""Dagster on PostgreSQL: the setting selects it, and the sample, a backfill of a day range and the
-landing sensor's runs work with every run, event, cursor and registered day kept there.
+"""Dagster on PostgreSQL: the setting selects it; the daemon ticks the landing sensor and launches
+the run that materialises the sample; a backfill of a day range follows, and the sensor's request
+for a day that lands later; every run, event, cursor and registered day is kept there.
 
 Each test that needs a server starts a throwaway cluster of its own (tests/postgres_cluster.py).
 Without PostgreSQL's binaries they skip, except in CI (`CI` set), where they fail: `.ci/run`
@@ -9,6 +10,10 @@ installs Debian's `postgresql`.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import dagster as dg
 import psycopg2
@@ -23,12 +28,14 @@ from orchestration.dagster_instance import (
     dagster_instance,
 )
 from orchestration.partitions import FIRST_DAY_TAG, LAST_DAY_TAG, landing_days
+from orchestration.resources import REPO_ROOT
 from sources.generator.cli import main as generate
 from tests.bench.__main__ import link_days, partition_folders
 from tests.conftest import materialize
 from tests.postgres_cluster import server_binaries, throwaway_cluster
 from tests.test_automation import evaluate_sensor
 
+DAGSTER_BIN = Path(sys.executable).parent
 # Small enough for a few minutes on two shared cores, long enough to hold the outage day.
 SAMPLE_ARGS = ["--customers", "200", "--days", "40", "--seed", "11", "--quiet"]
 
@@ -95,46 +102,78 @@ def test_sample_backfill_and_landing_sensor_run_on_postgres(tmp_path, isolated, 
     sample, landing, home = tmp_path / "sample", tmp_path / "landing", tmp_path / "home"
     generate([*SAMPLE_ARGS, "--out", str(sample)])
     acknowledgements = sample / "acknowledgements.yml"
+    isolated.setenv("CADENCE_HOME", str(home))
+    isolated.setenv("CADENCE_LANDING_DIR", str(landing))
+    isolated.setenv("CADENCE_ACKNOWLEDGEMENTS", str(acknowledgements))
     days = sorted(partition_folders(sample / "landing"))
     link_days(sample / "landing", landing, days[:-1])  # the newest day lands later
     instance = dagster_instance(home)
 
-    def run_requested(request: dg.RunRequest) -> dg.ExecuteInProcessResult:
-        """The run the daemon would launch for `request`, executed here."""
-        first, last = request.tags[FIRST_DAY_TAG], request.tags[LAST_DAY_TAG]
-        return materialize(instance, home, landing, acknowledgements, first=first, last=last)
-
-    # The sensor finds every landed day: the sample is materialised in one run.
-    found = evaluate_sensor(instance, landing, None)
-    (request,) = found.run_requests
-    assert (request.tags[FIRST_DAY_TAG], request.tags[LAST_DAY_TAG]) == (days[0], days[-2])
-    assert run_requested(request).success
+    # The daemon ticks the sensor, which finds every landed day; the run it queues and launches
+    # (a process of its own) materialises the sample and publishes.
+    (run,) = daemon_runs(instance, tmp_path / "daemon.log")
+    assert run.status == dg.DagsterRunStatus.SUCCESS
+    assert (run.tags[FIRST_DAY_TAG], run.tags[LAST_DAY_TAG]) == (days[0], days[-2])
+    assert run.tags["dagster/sensor_name"] == "landing_sensor"
     assert (home / "published" / "cadence.duckdb").is_file()
+    (sensor,) = instance.all_instigator_state()
+    cursor = sensor.instigator_data.cursor  # kept in PostgreSQL
 
     backfill = materialize(instance, home, landing, acknowledgements, first=days[5], last=days[9])
     assert backfill.success
 
-    # The newest day lands: the sensor asks for that day alone.
+    # The newest day lands: from the daemon's cursor, the sensor asks for that day alone (and
+    # registers it), without running it here: the two runs above are the machinery.
     link_days(sample / "landing", landing, days[-1:])
-    late = evaluate_sensor(instance, landing, found.cursor)
+    late = evaluate_sensor(instance, landing, cursor)
     (request,) = late.run_requests
     assert (request.tags[FIRST_DAY_TAG], request.tags[LAST_DAY_TAG]) == (days[-1], days[-1])
-    assert run_requested(request).success
     instance.dispose()
 
     # All of it is in PostgreSQL, read back through new connections; no SQLite file was written.
     with dagster_instance(home) as fresh:
         runs = list(reversed(fresh.get_runs()))
-        assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 3
+        assert [run.status for run in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
         assert [(run.tags[FIRST_DAY_TAG], run.tags[LAST_DAY_TAG]) for run in runs] == [
             (days[0], days[-2]),
             (days[5], days[9]),
-            (days[-1], days[-1]),
         ]
         assert fresh.get_dynamic_partitions(landing_days.name) == days
-    with psycopg2.connect(postgres_url) as con, con.cursor() as cursor:
-        cursor.execute("SELECT run_id, count(*) FROM event_logs GROUP BY run_id")
-        events = dict(cursor.fetchall())
-    assert set(events) == {run.run_id for run in runs}
-    assert min(events.values()) > 100  # every step, materialisation and check of each run
-    assert not [p for p in (home / "dagster").rglob("*") if p.suffix in (".db", ".sqlite")]
+    with psycopg2.connect(postgres_url) as con, con.cursor() as sql:
+        sql.execute("SELECT run_id, count(*) FROM event_logs GROUP BY run_id")
+        events = dict(sql.fetchall())
+    # Every step, materialisation and check of each run.
+    assert {run.run_id: events.get(run.run_id, 0) > 100 for run in runs} == dict.fromkeys(
+        (run.run_id for run in runs), True
+    ), events
+    assert [p for p in (home / "dagster").rglob("*") if p.suffix in (".db", ".sqlite")] == []
+
+
+def daemon_runs(instance: dg.DagsterInstance, log: Path, timeout: float = 900) -> list:
+    """Switch the landing sensor on, run `dagster-daemon` until the first run it launched has
+    finished, and return the instance's runs. The daemon and the runs use the environment
+    (DAGSTER_HOME, the landing, the PostgreSQL URL) this test set."""
+    workspace = ["-m", "orchestration.definitions"]
+    subprocess.run(
+        [DAGSTER_BIN / "dagster", "sensor", "start", "landing_sensor", *workspace],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with open(log, "w") as out:
+        daemon = subprocess.Popen(
+            [DAGSTER_BIN / "dagster-daemon", "run", *workspace],
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not (runs := instance.get_runs()) or not runs[0].is_finished:
+                assert daemon.poll() is None, f"the daemon exited: {log.read_text()[-2000:]}"
+                assert time.monotonic() < deadline, f"no finished run: {log.read_text()[-2000:]}"
+                time.sleep(5)
+            return runs
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
