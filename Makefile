@@ -71,13 +71,11 @@ pytest: manifest  ## the test suite (incl. a full materialisation of a small sam
 
 test: lint pytest  ## everything CI runs
 
-bench: manifest  ## pipeline vs a DuckDB reference vs pandas at 1M/10M/50M rows (~1.5 h; SCALES=1M,10M)
-	$(PY) -m tests.bench $(if $(SCALES),--scales $(SCALES))
+bench: manifest  ## pipeline vs a DuckDB reference vs pandas at 1M/10M/50M rows (~1.5 h; SCALES=1M,10M; ORCHESTRATION=1: Dagster on SQLite vs PostgreSQL)
+	$(PY) -m tests.bench $(if $(SCALES),--scales $(SCALES)) $(if $(ORCHESTRATION),--orchestration)
 
-dev: manifest  ## the Dagster UI with the project loaded (runs of `make run` included)
-	mkdir -p $(CADENCE_HOME)/dagster
-	test -f $(CADENCE_HOME)/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(CADENCE_HOME)/dagster/dagster.yaml
-	DAGSTER_HOME=$(CADENCE_HOME)/dagster $(VENV)/bin/dagster dev -m orchestration.definitions
+dev: manifest  ## the Dagster UI and daemon with the project loaded (runs of `make run` included)
+	DAGSTER_HOME=$$($(PY) -m orchestration.dagster_instance) $(VENV)/bin/dagster dev -m orchestration.definitions
 
 # Superset in a virtualenv of its own under $$CADENCE_HOME (its pins conflict with the project's).
 BI_HOME := $(CADENCE_HOME)/bi

@@ -25,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MEMORY_LIMIT = "3GB"
 DEFAULT_KEEP_VERSIONS = 3
 DEFAULT_RUN_WAIT_SECONDS = 3600
+POSTGRES_URL = "CADENCE_DAGSTER_POSTGRES_URL"
 
 
 class SettingsError(ValueError):
@@ -59,6 +60,12 @@ class Settings:
     gives up (0: at once); see orchestration/run_lock.py."""
     as_of: dt.date | None = None
     """CADENCE_AS_OF: the as-of date of the marts, YYYY-MM-DD (default: the newest loaded day)."""
+    dagster_postgres_url: str | None = None
+    """CADENCE_DAGSTER_POSTGRES_URL: a PostgreSQL URL (postgresql://user:password@host:5432/db)
+    where Dagster keeps its runs, events, sensor cursors and schedule ticks, shared by a daemon,
+    the webserver and runs on other machines (orchestration/dagster_instance.py; default: SQLite
+    files under $CADENCE_HOME/dagster). Dagster's own configuration reads it from the
+    environment too (orchestration/dagster_postgres.yaml), so the password is never written."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -83,6 +90,7 @@ class Settings:
                 get("CADENCE_RUN_WAIT"), "CADENCE_RUN_WAIT", DEFAULT_RUN_WAIT_SECONDS, 0, float
             ),
             as_of=_date(get("CADENCE_AS_OF"), "CADENCE_AS_OF"),
+            dagster_postgres_url=get(POSTGRES_URL),
         )
 
     @property

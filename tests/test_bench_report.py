@@ -135,3 +135,30 @@ def test_days_are_linked_into_a_view_without_copying(tmp_path):
     assert not linked.parent.is_symlink(), "extraction refuses symlinks out of the landing tree"
     assert linked.stat().st_ino == original.stat().st_ino, "hard-linked, not copied"
     assert not (view / "crm/activities/dt=2026-06-29").exists()
+
+
+def test_the_report_compares_dagster_storages_with_the_events_each_wrote():
+    storages = {
+        "sqlite": {
+            "seconds": 122.5,
+            "outside the steps": 48.6,
+            "events_written_singly": 1085,
+            "event_write_seconds": 54.0,
+        },
+        "postgres, batched events": {
+            "seconds": 100.0,
+            "outside the steps": 20.0,
+            "events_written_singly": 734,
+            "batches": 1,
+            "events_in_batches": 351,
+            "events_batches_wrote_singly": 51,
+            "event_write_seconds": 30.5,
+        },
+    }
+    lines = render(results(orchestration=storages)).splitlines()
+    sqlite = next(line for line in lines if line.strip().startswith("sqlite"))
+    assert sqlite.split() == ["sqlite", "122.5", "48.6", "1,085", "0", "54.0"]
+    batched = next(line for line in lines if "postgres, batched events" in line)
+    # 1,085 events, of which 300 went to the database as batches.
+    assert batched.split()[3:] == ["100.0", "20.0", "1,085", "300", "30.5"]
+    assert "per Dagster storage" not in render(results())

@@ -2,7 +2,8 @@
 
 Every landed day is registered (orchestration.partitions), then one run extracts the whole
 range and builds and tests the dbt models (orchestration.cli.runner). The run is
-recorded in the Dagster instance under $CADENCE_HOME/dagster, so `make dev` shows it.
+recorded in the Dagster instance of $CADENCE_HOME/dagster (SQLite files there, or PostgreSQL:
+orchestration/dagster_instance.py), so `make dev` shows it.
 `backfill --from D --to D` does the same over a range of landed days; `run --full-refresh`
 rebuilds every incremental dbt model from raw. `rollback` switches readers back to the previously
 published version.
@@ -14,7 +15,8 @@ One run at a time per $CADENCE_HOME: a run that finds another in progress waits 
 
 Exit code 0 when the run succeeded and published, 1 when a step or a blocking check failed (and
 nothing was published) or another run was still in progress when it stopped waiting, 2 when
-there is nothing to load or a day asked for has not landed.
+there is nothing to load, a day asked for has not landed, or Dagster's storage cannot be opened
+(CADENCE_DAGSTER_POSTGRES_URL, orchestration/dagster_instance.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from orchestration.cli.check_report import CheckLine, check_lines, render_checks
 from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_everything
 from orchestration.cli.summary import render, render_short
 from orchestration.cli.terminal import STEPS, RunWatcher, first_line
+from orchestration.dagster_instance import DagsterStorageError, dagster_instance
 from orchestration.publishing.versions import RollbackError, rollback
 from orchestration.resources import resources_for
 from orchestration.run_lock import RunInProgressError, run_lock
@@ -38,16 +41,6 @@ from orchestration.settings import Settings, SettingsError
 from sources.generator.identity_quality import truth_beside
 
 PUBLISH_STEP = "published__marts"
-
-
-def dagster_instance(home: Path) -> dg.DagsterInstance:
-    dagster_home = home / "dagster"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        # Local SQLite storage in this folder (Dagster's default); no usage statistics sent.
-        config.write_text("telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.from_config(str(dagster_home))
 
 
 def _stderr(message: str) -> None:
@@ -81,7 +74,12 @@ def run(
     # Loaded when a run needs it, as the job is (orchestration.cli.runner): `--help` stays quick.
     from orchestration.assets.dbt import dbt_models
 
-    with dagster_instance(home) as instance:
+    try:
+        instance = dagster_instance(settings)
+    except DagsterStorageError as error:
+        _stderr(f"error: {error}; nothing was done.")
+        return 2
+    with instance:
         run_id = str(uuid.uuid4())
         watcher = RunWatcher(sys.stdout, len(dbt_models.keys) + len(dbt_models.check_keys))
         print(f"Run {run_id} on {home}, landing {landing}", flush=True)

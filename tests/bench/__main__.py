@@ -6,7 +6,8 @@ script and the pandas notebook over the same days, then the newest day as an inc
 through publish, as the daily schedule runs it, with a breakdown of its seconds (breakdown.py).
 Each runs as its own process; wall time and the peak RSS of its process tree are recorded. The
 reference's marts must equal the pipeline's, after the full build and again after the
-incremental day (against the reference over every day). Results:
+incremental day (against the reference over every day). With --orchestration, the full build
+again with Dagster on SQLite and on PostgreSQL (orchestration.py). Results:
 $CADENCE_HOME/bench/results.json, and a table on stdout. Not part of `make test`: the 50M scale
 takes about an hour on two cores.
 """
@@ -28,6 +29,7 @@ import psutil
 from orchestration.cli.terminal import STEP_DONE_LINE
 from tests.bench.breakdown import breakdown, dbt_split, fixed_costs, newest_run_results
 from tests.bench.measure import Measured, measure
+from tests.bench.orchestration import storage_overhead
 from tests.bench.reference import compare, differences
 from tests.bench.report import render
 
@@ -161,7 +163,7 @@ def checkpointed(work: Path, stage: str, resume: bool, run) -> dict:
     return result
 
 
-def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
+def bench_scale(bench: Path, scale: str, resume: bool, orchestration: bool = False) -> dict:
     data = dataset(bench, scale)
     work = bench / "runs" / scale
     if not resume:
@@ -237,6 +239,11 @@ def bench_scale(bench: Path, scale: str, resume: bool) -> dict:
     result["comparison"] = compare(home / "warehouse.duckdb", work / "reference.duckdb")
     result["marts_equal"] = not list(differences(result["comparison"]))
     result["pandas"] = checkpointed(work, "pandas", resume, pandas_notebook)
+    if orchestration:  # before the newest day lands: the full build's days
+        print(f"[{scale}] full build per Dagster storage", flush=True)
+        result["orchestration"] = checkpointed(
+            work, "orchestration", resume, lambda: storage_overhead(env, work / "orchestration")
+        )
     result["incremental"] = checkpointed(work, "incremental", resume, incremental_day)
     full_seconds = result["pipeline"]["seconds"]
     result["ratios"] = {
@@ -266,6 +273,12 @@ def main() -> None:
         help="reuse the stages an interrupted bench already measured, and keep the results of "
         "scales not run again",
     )
+    parser.add_argument(
+        "--orchestration",
+        action="store_true",
+        help="also run the full build with Dagster on SQLite, PostgreSQL and PostgreSQL with "
+        "batched events (tests/bench/orchestration.py)",
+    )
     args = parser.parse_args()
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     unknown = [s for s in scales if s not in SCALES]
@@ -278,7 +291,7 @@ def main() -> None:
         previous = json.loads(results_path.read_text())["scales"]
     results = {"machine": machine(), "targets": TARGETS, "scales": previous}
     for scale in scales:
-        results["scales"][scale] = bench_scale(bench, scale, args.resume)
+        results["scales"][scale] = bench_scale(bench, scale, args.resume, args.orchestration)
         results["scales"] = dict(
             sorted(results["scales"].items(), key=lambda item: item[1]["interaction_rows"])
         )

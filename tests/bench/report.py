@@ -58,12 +58,31 @@ def scale_table(scale: str, result: dict) -> list[str]:
         for stage, seconds in pandas["stages"].items():
             lines.append(_row(f"  {stage}", seconds))
         lines.append(_row("  total (process)", pandas["seconds"], pandas["peak_rss_gib"]))
+    if "orchestration" in result:
+        lines += orchestration_table(result["orchestration"])
     ratios = result["ratios"]
     lines.append(
         f"  full_vs_reference {ratios['full_vs_reference']}x   "
         f"pandas_vs_pipeline {ratios['pandas_vs_pipeline']}x   "
         f"marts equal: {'yes' if result['marts_equal'] else 'NO'}"
     )
+    return lines
+
+
+def orchestration_table(storages: dict) -> list[str]:
+    """The full build per Dagster storage: wall time, time outside the steps, and the event-log
+    writes (how many, how many actually written as batches, and their seconds)."""
+    lines = [
+        f"  full build per Dagster storage{'wall s':>13}{'outside':>9}{'events':>8}"
+        f"{'batched':>9}{'writing s':>10}"
+    ]
+    for name, run in storages.items():
+        events = run.get("events_written_singly", 0) + run.get("events_in_batches", 0)
+        batched = run.get("events_in_batches", 0) - run.get("events_batches_wrote_singly", 0)
+        lines.append(
+            f"    {name:<30}{run['seconds']:>11,.1f}{run['outside the steps']:>9,.1f}"
+            f"{events:>8,}{batched:>9,}{run['event_write_seconds']:>10,.1f}"
+        )
     return lines
 
 
