@@ -74,7 +74,9 @@ class Pipeline:
 def run_dbt(
     home: Path, *args: str, project_dir: Path = DBT_PROJECT_DIR
 ) -> subprocess.CompletedProcess:
-    """Run dbt on the warehouse of `home` (its `warehouse.duckdb`), its output captured."""
+    """Run dbt on the warehouse of `home` (its `warehouse.duckdb`), its output captured, in the
+    profile environment a run gives dbt (the Python models import the project's code)."""
+    settings = Settings.from_env({**os.environ, "CADENCE_HOME": str(home)})
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
@@ -86,7 +88,7 @@ def run_dbt(
             "--target-path",
             str(home / "target"),
         ],
-        env={**os.environ, "CADENCE_HOME": str(home)},
+        env={**os.environ, **resources_for(settings)["duckdb"].dbt_variables},
         capture_output=True,
         text=True,
         check=False,

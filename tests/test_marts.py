@@ -45,6 +45,7 @@ def test_generator_decliners_are_flagged_far_more_often_than_others(pipeline, tm
         "build",
         "--select",
         "mart_customer_rfm",
+        "int_as_of_dates_resolved",  # the lifetime-value models' as-of date
         "mart_clv_model_fit",
         "mart_customer_lifetime_value",
         "mart_customer_cadence",
