@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from orchestration.as_of import newest_loaded_day
+from orchestration.process_environment import process_environment
 from orchestration.run_lock import run_lock
 from orchestration.settings import REPO_ROOT, Settings
 
@@ -93,18 +93,9 @@ class Warehouse(DuckDBResource):
         """While entered, `dbt_variables` are in this process's environment: dagster-dbt gives
         its subprocess a copy of it when it starts it, and has no other way to pass one; the
         process's own environment is restored on exit."""
-        variables = self.dbt_variables
         Path(self.connection_config["temp_directory"]).mkdir(parents=True, exist_ok=True)
-        before = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        try:
+        with process_environment(self.dbt_variables):
             yield
-        finally:
-            for name, value in before.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 class LandingZone(dg.ConfigurableResource):

@@ -8,14 +8,14 @@ from its last parse, and these change with every run."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import dagster as dg
 
 from orchestration.partitions import named_days
+from orchestration.process_environment import process_environment
 
 # A run tagged so rebuilds every model from raw and runs every test over everything: the only
 # path that can split an identity cluster, and the one that compacts the published files.
@@ -54,21 +54,11 @@ class DbtBuild:
     args: list[str]
     env: dict[str, str]
 
-    @contextmanager
-    def handed_over(self) -> Iterator[None]:
+    def handed_over(self) -> AbstractContextManager[None]:
         """`env` in this process's environment while dbt is started (dagster-dbt passes dbt a copy
         of it), and as it was afterwards: dbt or a tool started later from this process (the next
         run, a test) must not take this run's days for its own."""
-        before = {name: os.environ.get(name) for name in self.env}
-        os.environ.update(self.env)
-        try:
-            yield
-        finally:
-            for name, value in before.items():
-                if value is None:
-                    os.environ.pop(name)
-                else:
-                    os.environ[name] = value
+        return process_environment(self.env)
 
 
 def dbt_build(instance: dg.DagsterInstance, tags: Mapping[str, str], as_of: dt.date) -> DbtBuild:
