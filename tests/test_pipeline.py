@@ -18,22 +18,14 @@ from tests.landing_files import (
 ENTITIES = ["crm/customers", "crm/activities", "email/events", "orders/orders"]
 
 
-def check_results(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
-    return {e.check_name: e for e in result.get_asset_check_evaluations()}
-
-
-def failed_rows(evaluation: dg.AssetCheckEvaluation) -> int:
-    return evaluation.metadata["dagster_dbt/failed_row_count"].value
-
-
 def test_run_succeeds_with_every_check_evaluated(pipeline):
     assert pipeline.first_run.success
     evaluations = pipeline.first_run.get_asset_check_evaluations()
     errors = [e.check_name for e in evaluations if not e.passed and e.severity.value == "ERROR"]
     assert errors == []
-    checks = check_results(pipeline.first_run)
-    assert "crm__activities_exact_duplicates" in checks
-    assert "unique_dim_customer_customer_key" in checks
+    checks = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
+    assert ("raw/crm__activities", "duplicates") in checks
+    assert ("marts/dim_customer", "unique_dim_customer_customer_key") in checks
 
 
 def test_landed_data_checks_count_exactly_what_the_generator_injected(pipeline):
@@ -115,15 +107,15 @@ def test_exact_duplicates_are_deduped_in_staging_and_reported_as_warnings(pipeli
     redelivered = pipeline.manifest["messiness"]["email/events"]["duplicate_redelivered"]
     resent = delivery["crm/activities"]["resent_file_rows"]
     assert redelivered > 0 and resent > 0
-    checks = check_results(pipeline.first_run)
+    run = pipeline.first_run
     events, activities = (
-        checks["email__events_exact_duplicates"],
-        checks["crm__activities_exact_duplicates"],
+        check_of(run, "raw/email__events", "duplicates"),
+        check_of(run, "raw/crm__activities", "duplicates"),
     )
     assert (events.passed, events.severity) == (False, dg.AssetCheckSeverity.WARN)
-    assert failed_rows(events) == redelivered
-    assert failed_rows(activities) == resent
-    assert checks["email__events_conflicting_duplicates"].passed
+    assert events.metadata["unexpected_count"].value == redelivered
+    assert activities.metadata["unexpected_count"].value == resent
+    assert check_of(run, "raw/email__events", "contract").passed
     with pipeline.connect() as con:
         raw, staged = con.execute(
             "SELECT (SELECT count(*) FROM raw.email__events), "
