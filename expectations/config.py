@@ -12,6 +12,11 @@ from sources.contract import entities
 from sources.validate import rejection_rules
 
 QUALITY_FILE = Path(__file__).with_name("quality.yml")
+# Rules no acknowledgement turns into a warning, and why: staging keeps one copy of a key, and
+# nothing tells it which of a delivery's conflicting copies is true.
+UNACKNOWLEDGEABLE = {
+    "key:no_conflicting_copies": "which of the conflicting copies is true cannot be decided",
+}
 
 
 class QualityConfigError(ValueError):
@@ -70,6 +75,7 @@ class Acknowledgement:
             self.entity == entity
             and self.check == check
             and self.expectation in (None, expectation)
+            and expectation not in UNACKNOWLEDGEABLE
         )
 
 
@@ -102,6 +108,11 @@ def _acknowledgements(doc: dict, path: Path) -> list[Acknowledgement]:
             raise QualityConfigError(f"{where} lacks {', '.join(sorted(missing))}")
         if item["entity"] not in entities():
             raise QualityConfigError(f"{where}: unknown entity {item['entity']!r}")
+        if item.get("expectation") in UNACKNOWLEDGEABLE:
+            reason = UNACKNOWLEDGEABLE[item["expectation"]]
+            raise QualityConfigError(
+                f"{where}: {item['expectation']} cannot be acknowledged: {reason}"
+            )
         if not item.get("dates") and item.get("rows") is None:
             raise QualityConfigError(f"{where}: give the acknowledged `dates` or `rows`")
         try:

@@ -15,8 +15,8 @@ materialize_everything = dg.define_asset_job(
 def declared_selection(sources: tuple[str, ...]) -> list[dg.AssetKey] | None:
     """What a run of a deployment with `sources` materialises: every asset but the raw tables of
     the sources it has not declared, whose landed-data checks are then not planned either (dbt
-    still runs its source tests, on the empty tables, with the staging models it builds). None:
-    the job's whole selection."""
+    still builds their staging models, and tests them, over the empty tables). None: the job's
+    whole selection."""
     undeclared = [raw_asset_key(e) for e in entities().values() if e.source not in sources]
     if not undeclared:
         return None

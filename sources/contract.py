@@ -113,6 +113,9 @@ def _parse_source(path: Path) -> list[Entity]:
             raise ContractError(f"{path.name}: expected_cadence must be one of {sorted(CADENCES)}")
         if entity.key not in entity.column_names:
             raise ContractError(f"{path.name} {name}: key {entity.key} is not a column")
+        # Extraction quarantines a row without its key, so no later layer checks keys for null.
+        if not entity.column(entity.key).required:
+            raise ContractError(f"{path.name} {name}: key {entity.key} must be required")
         entities.append(entity)
     return entities
 

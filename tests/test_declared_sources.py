@@ -64,7 +64,7 @@ def test_an_orders_only_deployment_publishes_rfm(tmp_path, monkeypatch):
     result = materialize(dg.DagsterInstance.ephemeral(), home, landing)
 
     assert published_step_succeeded(result)
-    # No landed-data check of an undeclared source (dbt's source tests run on its empty table).
+    # No landed-data check of an undeclared source (dbt tests its staging over the empty table).
     landed_data_checks = {
         (e.asset_key.to_user_string(), e.check_name)
         for e in result.get_asset_check_evaluations()

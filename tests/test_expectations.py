@@ -42,6 +42,26 @@ def test_acknowledged_dates_and_rows_add_up(tmp_path):
     assert config.acknowledged_rows("email/events", "contract", "required:event_id") == 0
 
 
+def test_conflicting_copies_cannot_be_acknowledged(tmp_path):
+    """Staging keeps one copy of a key: which of a delivery's conflicting copies is true is
+    nothing a note can settle, so they block whatever the acknowledgements say."""
+    whole_check = "  - {check: contract, entity: email/events, rows: 5, note: a}\n"
+    extra = tmp_path / "ack.yml"
+    extra.write_text(
+        "acknowledgements:\n" + whole_check + "  - {check: contract, entity: email/events, "
+        "expectation: key:no_conflicting_copies, rows: 5, note: b}\n"
+    )
+    with pytest.raises(
+        QualityConfigError,
+        match=rf"{extra}: acknowledgement 2: key:no_conflicting_copies cannot be acknowledged",
+    ):
+        load_quality_config(extra_acknowledgements=extra)
+    extra.write_text("acknowledgements:\n" + whole_check)
+    config = load_quality_config(extra_acknowledgements=extra)
+    assert config.acknowledged_rows("email/events", "contract", "time:not_after_delivery") == 5
+    assert config.acknowledged_rows("email/events", "contract", "key:no_conflicting_copies") == 0
+
+
 @pytest.mark.parametrize(
     ("cadence", "due_but_missing"), [("daily", 2), ("weekdays", 0), ("none", 0)]
 )

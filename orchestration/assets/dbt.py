@@ -42,12 +42,9 @@ class CadenceDbtTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     name="dbt_models",
+    # The raw assets' checks are the quality gates: dbt has no tests of its sources.
     dagster_dbt_translator=CadenceDbtTranslator(
-        settings=DagsterDbtTranslatorSettings(
-            # Source tests (duplicates, null keys in raw) are checks of the raw assets.
-            enable_asset_checks=True,
-            enable_source_tests_as_checks=True,
-        )
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: Warehouse):

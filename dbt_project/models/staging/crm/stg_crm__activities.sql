@@ -1,6 +1,7 @@
 {{ config(unique_key='activity_id') }}
 -- One row per CRM activity. Copies of an activity (a re-sent file, a re-delivery) collapse to the
--- latest delivered one; conflicting copies within one delivery are caught by the source tests.
+-- latest delivered one; conflicting copies within one delivery never get here (the contract gate
+-- of extraction blocks them, expectations/README.md).
 with source as (
     select * from {{ source('crm', 'activities') }}
     {%- if is_incremental_run() %}
