@@ -3,7 +3,9 @@ the landed-data checks over what was loaded (orchestration/assets/quality.py).
 
 One step loads every selected entity over the days the run names (orchestration.partitions; all
 registered days when it names none): a first load may hold years of days, and one DuckDB
-connection serves them all. A run selects the
+connection serves them all. Each loaded day is also written to the raw lake (sources/lake.py),
+the Parquet both engines read, and the step fails unless the lake holds exactly the raw table's
+rows of every such day. A run selects the
 raw assets of the sources the deployment declares (CADENCE_SOURCES, orchestration.jobs); every
 raw table exists, empty for a source not declared, so that dbt builds.
 """
@@ -19,6 +21,7 @@ from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
 from orchestration.resources import LandingZone, QualityGates, Warehouse
 from sources.contract import entities
 from sources.extract import ensure_tables, load_partitions
+from sources.lake import mismatched_days, write_days
 
 
 @dg.multi_asset(
@@ -28,7 +31,7 @@ from sources.extract import ensure_tables, load_partitions
             key=raw_asset_key(entity),
             group_name="raw",
             description=f"{entity.description} Contract: sources/{entity.source}.yml.",
-            kinds={"duckdb"},
+            kinds={"duckdb", "parquet"},
             metadata={"table": f"raw.{entity.table_name}", "file_formats": list(entity.formats)},
         )
         for entity in entities().values()
@@ -63,6 +66,13 @@ def extract_landing(
             summary = load_partitions(
                 con, entity, landing.path, days, duckdb.scratch_dir, on_day_read=day_read
             )
+            iso_days = [day.isoformat() for day in days]
+            write_days(con, entity, iso_days, duckdb.lake_dir)
+            mismatches = mismatched_days(con, entity, iso_days, duckdb.lake_dir)
+            if mismatches:
+                raise dg.Failure(
+                    description="the raw lake differs from the raw table: " + "; ".join(mismatches)
+                )
             for problem in summary.problems:
                 context.log.warning(problem)
             context.log.info(
