@@ -26,6 +26,8 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 DEFAULT_KEEP_VERSIONS = 3
 DEFAULT_RUN_WAIT_SECONDS = 3600
 POSTGRES_URL = "CADENCE_DAGSTER_POSTGRES_URL"
+# What builds the dbt project: DuckDB in the warehouse file, or Spark over the Parquet lake.
+ENGINES = ("duckdb", "spark")
 
 
 class SettingsError(ValueError):
@@ -66,6 +68,11 @@ class Settings:
     the webserver and runs on other machines (orchestration/dagster_instance.py; default: SQLite
     files under $CADENCE_HOME/dagster). Dagster's own configuration reads it from the
     environment too (orchestration/dagster_postgres.yaml), so the password is never written."""
+    engine: str = ENGINES[0]
+    """CADENCE_ENGINE: what builds the dbt project, `duckdb` (into $CADENCE_HOME/warehouse.duckdb)
+    or `spark` (dbt-spark's target in dbt_project/profiles.yml; its tables are Parquet under
+    $CADENCE_HOME/lake/spark-warehouse). Extraction, the landed-data checks and the published
+    files are the same on both (see the README's Scaling out)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -91,6 +98,7 @@ class Settings:
             ),
             as_of=_date(get("CADENCE_AS_OF"), "CADENCE_AS_OF"),
             dagster_postgres_url=get(POSTGRES_URL),
+            engine=_engine(get("CADENCE_ENGINE")),
         )
 
     @property
@@ -124,6 +132,14 @@ def declared_sources(listed: str | None) -> tuple[str, ...]:
             f"(unknown: {', '.join(sorted(unknown)) or 'none given'})"
         )
     return tuple(source for source in known if source in names)
+
+
+def _engine(value: str | None) -> str:
+    if value is None:
+        return ENGINES[0]
+    if value not in ENGINES:
+        raise SettingsError(f"CADENCE_ENGINE={value!r} is not one of {', '.join(ENGINES)}")
+    return value
 
 
 def _number(value: str | None, name: str, default: float, minimum: float, kind: type) -> float:
