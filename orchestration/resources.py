@@ -22,7 +22,7 @@ from orchestration.publishing.built_marts import (
     spark_warehouse_dir,
 )
 from orchestration.run_lock import run_lock
-from orchestration.settings import ENGINES, REPO_ROOT, Settings
+from orchestration.settings import DEFAULT_SPARK_DRIVER_MEMORY, ENGINES, REPO_ROOT, Settings
 from sources.lake import lake_dir
 
 
@@ -32,6 +32,9 @@ class Warehouse(DuckDBResource):
     the models are built by `engine`."""
 
     engine: str = Field(default=ENGINES[0], description="What builds the dbt project.")
+    spark_driver_memory: str = Field(
+        default=DEFAULT_SPARK_DRIVER_MEMORY, description="The in-process Spark's JVM heap."
+    )
 
     run_wait_seconds: float = Field(
         description="Seconds a run waits for another in progress on the same home."
@@ -101,11 +104,12 @@ class Warehouse(DuckDBResource):
     @property
     def dbt_variables(self) -> dict[str, str]:
         """The environment dbt's profile reads: the engine (its target), the warehouse's home,
-        its memory limit and the code its Python models import."""
+        the engines' memory and the code its Python models import."""
         return {
             "CADENCE_ENGINE": self.engine,
             "CADENCE_HOME": str(self.home_dir),
             "CADENCE_DUCKDB_MEMORY_LIMIT": self.connection_config["memory_limit"],
+            "CADENCE_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
             "CADENCE_CODE_DIR": str(REPO_ROOT),
         }
 
@@ -174,6 +178,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             run_wait_seconds=settings.run_wait_seconds,
             as_of=settings.as_of.isoformat() if settings.as_of else None,
             engine=settings.engine,
+            spark_driver_memory=settings.spark_driver_memory,
         ),
         "landing": LandingZone(
             landing_dir=str(settings.landing_dir), sources=list(settings.sources)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ DEFAULT_RUN_WAIT_SECONDS = 3600
 POSTGRES_URL = "CADENCE_DAGSTER_POSTGRES_URL"
 # What builds the dbt project: DuckDB in the warehouse file, or Spark over the Parquet lake.
 ENGINES = ("duckdb", "spark")
+# The in-process Spark's JVM heap: the sample's build fits in it beside Dagster on a 2-core CI box.
+DEFAULT_SPARK_DRIVER_MEMORY = "2g"
 
 
 class SettingsError(ValueError):
@@ -73,6 +76,9 @@ class Settings:
     or `spark` (dbt-spark's target in dbt_project/profiles.yml; its tables are Parquet under
     $CADENCE_HOME/lake/spark-warehouse). Extraction, the landed-data checks and the published
     files are the same on both (see the README's Scaling out)."""
+    spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
+    """CADENCE_SPARK_DRIVER_MEMORY: the heap of the in-process Spark's JVM (spark.driver.memory,
+    e.g. 2g or 512m), with CADENCE_ENGINE=spark."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -99,6 +105,9 @@ class Settings:
             as_of=_date(get("CADENCE_AS_OF"), "CADENCE_AS_OF"),
             dagster_postgres_url=get(POSTGRES_URL),
             engine=_engine(get("CADENCE_ENGINE")),
+            spark_driver_memory=_jvm_memory(
+                get("CADENCE_SPARK_DRIVER_MEMORY"), "CADENCE_SPARK_DRIVER_MEMORY"
+            ),
         )
 
     @property
@@ -139,6 +148,14 @@ def _engine(value: str | None) -> str:
         return ENGINES[0]
     if value not in ENGINES:
         raise SettingsError(f"CADENCE_ENGINE={value!r} is not one of {', '.join(ENGINES)}")
+    return value
+
+
+def _jvm_memory(value: str | None, name: str) -> str:
+    if value is None:
+        return DEFAULT_SPARK_DRIVER_MEMORY
+    if not re.fullmatch(r"[1-9]\d*[kmgt]", value, re.IGNORECASE):
+        raise SettingsError(f"{name}={value!r} is not a JVM memory size such as 2g or 512m")
     return value
 
 

@@ -25,7 +25,7 @@ def test_defaults_when_nothing_is_set():
     }
     assert (settings.acknowledgements, settings.as_of) == (None, None)
     assert (settings.keep_versions, settings.run_wait_seconds) == (3, 3600)
-    assert settings.engine == "duckdb"
+    assert (settings.engine, settings.spark_driver_memory) == ("duckdb", "2g")
 
 
 def test_every_variable_is_read(tmp_path):
@@ -40,6 +40,7 @@ def test_every_variable_is_read(tmp_path):
             "CADENCE_RUN_WAIT": "0",
             "CADENCE_AS_OF": "2026-06-30",
             "CADENCE_ENGINE": "spark",
+            "CADENCE_SPARK_DRIVER_MEMORY": "3G",
         }
     )
 
@@ -53,6 +54,7 @@ def test_every_variable_is_read(tmp_path):
         run_wait_seconds=0,
         as_of=dt.date(2026, 6, 30),
         engine="spark",
+        spark_driver_memory="3G",
     )
 
 
@@ -66,6 +68,8 @@ def test_every_variable_is_read(tmp_path):
         ("CADENCE_SOURCES", "shop", "CADENCE_SOURCES='shop': name one or more of crm, email"),
         ("CADENCE_ENGINE", "Spark", "CADENCE_ENGINE='Spark' is not one of duckdb, spark"),
         ("CADENCE_ENGINE", "postgres", "CADENCE_ENGINE='postgres' is not one of duckdb, spark"),
+        ("CADENCE_SPARK_DRIVER_MEMORY", "2GB", "CADENCE_SPARK_DRIVER_MEMORY='2GB' is not a JVM"),
+        ("CADENCE_SPARK_DRIVER_MEMORY", "0g", "CADENCE_SPARK_DRIVER_MEMORY='0g' is not a JVM"),
     ],
 )
 def test_a_value_cadence_cannot_use_is_named_in_one_line(name, value, error):
@@ -112,16 +116,22 @@ def test_dbt_gets_the_settings_only_while_its_step_starts_it(tmp_path, monkeypat
             "CADENCE_HOME": str(tmp_path),
             "CADENCE_DUCKDB_MEMORY_LIMIT": "2GB",
             "CADENCE_ENGINE": "spark",
+            "CADENCE_SPARK_DRIVER_MEMORY": "1g",
         }
     )
 
     with resources_for(settings)["duckdb"].dbt_environment():
         seen = tuple(
             os.environ[name]
-            for name in ("CADENCE_HOME", "CADENCE_DUCKDB_MEMORY_LIMIT", "CADENCE_ENGINE")
+            for name in (
+                "CADENCE_HOME",
+                "CADENCE_DUCKDB_MEMORY_LIMIT",
+                "CADENCE_ENGINE",
+                "CADENCE_SPARK_DRIVER_MEMORY",
+            )
         )
 
-    assert seen == (str(tmp_path), "2GB", "spark")
+    assert seen == (str(tmp_path), "2GB", "spark", "1g")
     assert "CADENCE_ENGINE" not in os.environ
     assert os.environ["CADENCE_HOME"] == "/somewhere/else"
     assert "CADENCE_DUCKDB_MEMORY_LIMIT" not in os.environ
