@@ -15,15 +15,10 @@ from pydantic import Field
 
 from orchestration.as_of import newest_loaded_day
 from orchestration.process_environment import process_environment
-from orchestration.publishing.built_marts import (
-    BuiltMarts,
-    DuckDBMarts,
-    ParquetMarts,
-    spark_warehouse_dir,
-)
+from orchestration.publishing.built_marts import BuiltMarts, DuckDBMarts, ParquetMarts
 from orchestration.run_lock import run_lock
 from orchestration.settings import DEFAULT_SPARK_DRIVER_MEMORY, ENGINES, REPO_ROOT, Settings
-from sources.lake import lake_dir
+from sources.lake import lake_dir, spark_warehouse_dir
 
 
 class Warehouse(DuckDBResource):

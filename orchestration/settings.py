@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sources.contract import entities
+from sources.lake import spark_warehouse_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # DuckDB's process grows up to 2 GB past its limit on the 50M-row window passes (fct_interactions:
@@ -117,6 +118,11 @@ class Settings:
     @property
     def published_dir(self) -> Path:
         return self.home / "published"
+
+    @property
+    def spark_warehouse(self) -> Path | None:
+        """Where Spark keeps the models' tables when it builds them; None on DuckDB."""
+        return spark_warehouse_dir(self.home) if self.engine == "spark" else None
 
     def duckdb_config(self) -> dict[str, str]:
         """How every DuckDB connection of the pipeline opens: the memory limit, so DuckDB does

@@ -2,6 +2,8 @@
 exchange format both engines read (DuckDB keeps its raw tables; Spark's dbt sources are
 external tables over these folders).
 
+Spark's own tables (the dbt models) live beside, in `<lake>/spark-warehouse`.
+
 Layout: `<lake>/raw/<source>__<entity>/_dt=YYYY-MM-DD/*.parquet`, the raw table's columns with
 `_dt` as the hive partition column. Extraction writes the days it loaded from the raw table
 just committed, so the lake holds exactly raw's rows; a day loaded again replaces its folder
@@ -27,6 +29,11 @@ PARTITION_COLUMN = "_dt"
 def lake_dir(home: Path) -> Path:
     """The lake of the warehouse at `home` ($CADENCE_HOME)."""
     return home / "lake"
+
+
+def spark_warehouse_dir(home: Path) -> Path:
+    """spark.sql.warehouse.dir of the Spark engine on `home`: dbt-spark's tables live there."""
+    return lake_dir(home) / "spark-warehouse"
 
 
 def raw_table_dir(lake: Path, entity: Entity) -> Path:

@@ -13,7 +13,6 @@ from typing import Protocol
 
 import duckdb
 
-from sources.lake import lake_dir
 from sources.sql import quote_identifier, quote_literal
 
 CATALOG = "warehouse"
@@ -32,11 +31,6 @@ class DuckDBMarts:
 
     def attach(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ATTACH {quote_literal(str(self.database))} AS {CATALOG} (READ_ONLY)")
-
-
-def spark_warehouse_dir(home: Path) -> Path:
-    """spark.sql.warehouse.dir of the Spark engine on `home`: dbt-spark's tables live there."""
-    return lake_dir(home) / "spark-warehouse"
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ class ParquetMarts:
         descriptions = _descriptions(self.manifest_path)
         for folder in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
             table, documented = descriptions.get(folder.name, ("", {}))
-            scan = _parquet_scan(folder)
+            scan = parquet_scan(folder)
             found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
             # The documented order is the model's (dbt-duckdb's table); Spark moves partition
             # columns last.
@@ -78,7 +72,7 @@ class ParquetMarts:
                     )
 
 
-def _parquet_scan(folder: Path) -> str:
+def parquet_scan(folder: Path) -> str:
     """A table folder as read_parquet: partition folders become columns. Spark's `_SUCCESS`
     marker and `.crc` checksums are not Parquet and are left out by the pattern."""
     partitioned = any(p.is_dir() and "=" in p.name for p in folder.iterdir())
