@@ -48,17 +48,24 @@ def _day_list(days: Iterable[str]) -> str:
     return ", ".join(f"DATE {quote_literal(day)}" for day in days) or "NULL"
 
 
+class LakeMismatchError(RuntimeError):
+    """The lake still differs from the raw table after its days were written again from it."""
+
+
 def write_days(
     con: duckdb.DuckDBPyConnection, entity: Entity, days: Iterable[str], lake: Path
 ) -> None:
     """Replace the folders of `days` (ISO dates) with the raw table's rows of those days.
 
-    The days are written in one scan into a folder beside the table's, then each day's folder
-    is swapped in by renames, so a reader never finds a day half-written; nothing but those
-    days' folders is touched."""
+    The days are written in one scan into a hidden folder beside theirs (readers skip names
+    starting with a dot), then each day's folder is swapped in by renames, so a reader never
+    finds a day half-written; nothing but those days' folders is touched."""
     days = sorted(set(days))
     table_dir = raw_table_dir(lake, entity)
     table_dir.mkdir(parents=True, exist_ok=True)
+    # Left by a writer killed midway: one run at a time (the run lock), so none is in use.
+    for leftover in table_dir.glob(".*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = table_dir / f".writing-{uuid.uuid4().hex}"
     try:
         con.execute(
@@ -82,15 +89,13 @@ def _swap(written: Path, target: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def mismatched_days(
-    con: duckdb.DuckDBPyConnection, entity: Entity, days: Iterable[str], lake: Path
-) -> list[str]:
-    """Conservation between the raw table and the lake: one line per day of `days` whose row
-    count differs, naming the table, the day and both counts (none: they agree)."""
-    days = sorted(set(days))
-    if not days:
-        return []
-    files = [str(path) for day in days for path in day_dir(lake, entity, day).glob("*.parquet")]
+def differing_days(
+    con: duckdb.DuckDBPyConnection, entity: Entity, lake: Path
+) -> dict[str, tuple[int, int]]:
+    """Conservation between the raw table and the lake over every day either holds: the days
+    whose row counts differ, each with (rows in raw, rows in the lake). Counted from the
+    Parquet footers, so a check of every day costs about a second at 1M rows."""
+    files = [str(p) for p in raw_table_dir(lake, entity).glob(f"{PARTITION_COLUMN}=*/*.parquet")]
     in_lake = (
         dict(
             con.execute(
@@ -105,13 +110,36 @@ def mismatched_days(
     )
     in_raw = dict(
         con.execute(
-            f"""SELECT CAST(_dt AS VARCHAR), count(*) FROM {raw_table(entity)}
-            WHERE _dt IN ({_day_list(days)}) GROUP BY ALL"""
+            f"SELECT CAST(_dt AS VARCHAR), count(*) FROM {raw_table(entity)} GROUP BY ALL"
         ).fetchall()
     )
-    return [
-        f"{raw_table(entity)} on {day}: {in_raw.get(day, 0)} rows in raw, "
-        f"{in_lake.get(day, 0)} in the lake ({day_dir(lake, entity, day)})"
-        for day in days
+    return {
+        day: (in_raw.get(day, 0), in_lake.get(day, 0))
+        for day in sorted(set(in_raw) | set(in_lake))
         if in_raw.get(day, 0) != in_lake.get(day, 0)
+    }
+
+
+def _described(entity: Entity, lake: Path, differences: dict[str, tuple[int, int]]) -> list[str]:
+    return [
+        f"{raw_table(entity)} on {day}: {in_raw} rows in raw, {in_lake} in the lake "
+        f"({day_dir(lake, entity, day)})"
+        for day, (in_raw, in_lake) in differences.items()
     ]
+
+
+def sync_days(
+    con: duckdb.DuckDBPyConnection, entity: Entity, days: Iterable[str], lake: Path
+) -> list[str]:
+    """Write `days` to the lake, then again every other day that differs from the raw table (a
+    run killed between a day's renames, a folder removed by hand), so the lake holds exactly
+    raw's rows. Returns a line per day so repaired; LakeMismatchError names the days that still
+    differ."""
+    write_days(con, entity, days, lake)
+    stale = differing_days(con, entity, lake)
+    if stale:
+        write_days(con, entity, stale, lake)
+        still = differing_days(con, entity, lake)
+        if still:
+            raise LakeMismatchError("; ".join(_described(entity, lake, still)))
+    return _described(entity, lake, stale)
