@@ -15,13 +15,21 @@ from pydantic import Field
 
 from orchestration.as_of import newest_loaded_day
 from orchestration.process_environment import process_environment
+from orchestration.publishing.built_marts import BuiltMarts, DuckDBMarts, ParquetMarts
 from orchestration.run_lock import run_lock
-from orchestration.settings import REPO_ROOT, Settings
+from orchestration.settings import DEFAULT_SPARK_DRIVER_MEMORY, ENGINES, REPO_ROOT, Settings
+from sources.lake import lake_dir, spark_warehouse_dir
 
 
 class Warehouse(DuckDBResource):
     """The DuckDB warehouse file `$CADENCE_HOME/warehouse.duckdb` (`database`), opened with the
-    settings' DuckDB configuration (`connection_config`)."""
+    settings' DuckDB configuration (`connection_config`). It holds the raw layer on every engine;
+    the models are built by `engine`."""
+
+    engine: str = Field(default=ENGINES[0], description="What builds the dbt project.")
+    spark_driver_memory: str = Field(
+        default=DEFAULT_SPARK_DRIVER_MEMORY, description="The in-process Spark's JVM heap."
+    )
 
     run_wait_seconds: float = Field(
         description="Seconds a run waits for another in progress on the same home."
@@ -42,6 +50,16 @@ class Warehouse(DuckDBResource):
     @property
     def scratch_dir(self) -> Path:
         return self.home_dir / "scratch"
+
+    @property
+    def lake_dir(self) -> Path:
+        return lake_dir(self.home_dir)
+
+    def built_marts(self, manifest_path: Path) -> BuiltMarts:
+        """The marts the engine built, for publishing to read."""
+        if self.engine == "spark":
+            return ParquetMarts(spark_warehouse_dir(self.home_dir), manifest_path)
+        return DuckDBMarts(self.path)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Warehouse]:
@@ -80,11 +98,13 @@ class Warehouse(DuckDBResource):
 
     @property
     def dbt_variables(self) -> dict[str, str]:
-        """The environment dbt's profile reads: the warehouse's home, its memory limit and the
-        code its Python models import."""
+        """The environment dbt's profile reads: the engine (its target), the warehouse's home,
+        the engines' memory and the code its Python models import."""
         return {
+            "CADENCE_ENGINE": self.engine,
             "CADENCE_HOME": str(self.home_dir),
             "CADENCE_DUCKDB_MEMORY_LIMIT": self.connection_config["memory_limit"],
+            "CADENCE_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
             "CADENCE_CODE_DIR": str(REPO_ROOT),
         }
 
@@ -152,6 +172,8 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             connection_config=settings.duckdb_config(),
             run_wait_seconds=settings.run_wait_seconds,
             as_of=settings.as_of.isoformat() if settings.as_of else None,
+            engine=settings.engine,
+            spark_driver_memory=settings.spark_driver_memory,
         ),
         "landing": LandingZone(
             landing_dir=str(settings.landing_dir), sources=list(settings.sources)

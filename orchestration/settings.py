@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from sources.contract import entities
+from sources.lake import spark_warehouse_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # DuckDB's process grows up to 2 GB past its limit on the 50M-row window passes (fct_interactions:
@@ -26,6 +28,10 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 DEFAULT_KEEP_VERSIONS = 3
 DEFAULT_RUN_WAIT_SECONDS = 3600
 POSTGRES_URL = "CADENCE_DAGSTER_POSTGRES_URL"
+# What builds the dbt project: DuckDB in the warehouse file, or Spark over the Parquet lake.
+ENGINES = ("duckdb", "spark")
+# The in-process Spark's JVM heap: the sample's build fits in it beside Dagster on a 2-core CI box.
+DEFAULT_SPARK_DRIVER_MEMORY = "2g"
 
 
 class SettingsError(ValueError):
@@ -66,6 +72,14 @@ class Settings:
     the webserver and runs on other machines (orchestration/dagster_instance.py; default: SQLite
     files under $CADENCE_HOME/dagster). Dagster's own configuration reads it from the
     environment too (orchestration/dagster_postgres.yaml), so the password is never written."""
+    engine: str = ENGINES[0]
+    """CADENCE_ENGINE: what builds the dbt project, `duckdb` (into $CADENCE_HOME/warehouse.duckdb)
+    or `spark` (dbt-spark's target in dbt_project/profiles.yml; its tables are Parquet under
+    $CADENCE_HOME/lake/spark-warehouse). Extraction, the landed-data checks and the published
+    files are the same on both (see the README's Scaling out)."""
+    spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
+    """CADENCE_SPARK_DRIVER_MEMORY: the heap of the in-process Spark's JVM (spark.driver.memory,
+    e.g. 2g or 512m), with CADENCE_ENGINE=spark."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -91,6 +105,10 @@ class Settings:
             ),
             as_of=_date(get("CADENCE_AS_OF"), "CADENCE_AS_OF"),
             dagster_postgres_url=get(POSTGRES_URL),
+            engine=_engine(get("CADENCE_ENGINE")),
+            spark_driver_memory=_jvm_memory(
+                get("CADENCE_SPARK_DRIVER_MEMORY"), "CADENCE_SPARK_DRIVER_MEMORY"
+            ),
         )
 
     @property
@@ -100,6 +118,11 @@ class Settings:
     @property
     def published_dir(self) -> Path:
         return self.home / "published"
+
+    @property
+    def spark_warehouse(self) -> Path | None:
+        """Where Spark keeps the models' tables when it builds them; None on DuckDB."""
+        return spark_warehouse_dir(self.home) if self.engine == "spark" else None
 
     def duckdb_config(self) -> dict[str, str]:
         """How every DuckDB connection of the pipeline opens: the memory limit, so DuckDB does
@@ -124,6 +147,22 @@ def declared_sources(listed: str | None) -> tuple[str, ...]:
             f"(unknown: {', '.join(sorted(unknown)) or 'none given'})"
         )
     return tuple(source for source in known if source in names)
+
+
+def _engine(value: str | None) -> str:
+    if value is None:
+        return ENGINES[0]
+    if value not in ENGINES:
+        raise SettingsError(f"CADENCE_ENGINE={value!r} is not one of {', '.join(ENGINES)}")
+    return value
+
+
+def _jvm_memory(value: str | None, name: str) -> str:
+    if value is None:
+        return DEFAULT_SPARK_DRIVER_MEMORY
+    if not re.fullmatch(r"[1-9]\d*[kmgt]", value, re.IGNORECASE):
+        raise SettingsError(f"{name}={value!r} is not a JVM memory size such as 2g or 512m")
+    return value
 
 
 def _number(value: str | None, name: str, default: float, minimum: float, kind: type) -> float:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from orchestration.project import dbt_project
 from orchestration.publishing.bi_ready import MASKED_NOTE
 from orchestration.publishing.build import build_version
+from orchestration.publishing.built_marts import DuckDBMarts
 from orchestration.publishing.masking import Mart, marts_from_manifest
 from orchestration.publishing.versions import finish_version, start_version, switch_to
 
@@ -49,7 +50,7 @@ def undescribed(published_file: Path) -> list[str]:
 
 def publish(warehouse: Path, into: Path, marts: list[Mart]) -> Path:
     (into / "parquet").mkdir(parents=True)
-    build_version(into, warehouse, marts, PUBLICATION, {})
+    build_version(into, DuckDBMarts(warehouse), marts, PUBLICATION, {})
     return into / "cadence.duckdb"
 
 
@@ -154,8 +155,10 @@ def test_pooled_readers_keep_their_snapshot_until_disposed(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     for version, rows in (("v1", 1), ("v2", 2)):
         building = start_version(published, version)
-        build_version(building, warehouse_with_rows(warehouse, rows), [Mart("mart_x", {})],
-                      {**PUBLICATION, "version": version}, {})  # fmt: skip
+        built = DuckDBMarts(warehouse_with_rows(warehouse, rows))
+        build_version(
+            building, built, [Mart("mart_x", {})], {**PUBLICATION, "version": version}, {}
+        )
         finish_version(building)
         if version == "v1":
             switch_to(published, version)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 
 import duckdb
 import pytest
 
 from orchestration.project import dbt_project
 from orchestration.publishing.build import build_version
+from orchestration.publishing.built_marts import DuckDBMarts, ParquetMarts
 from orchestration.publishing.currency import reporting_currency
 from orchestration.publishing.masking import Mart, marts_from_manifest, masked_expression
 from orchestration.publishing.versions import (
@@ -130,7 +132,13 @@ def _version(published, warehouse, name, previous=None, rebuilt=None):
     building = start_version(published, name)
     publication = _publication(name)
     manifest = build_version(
-        building, warehouse, MARTS, publication, {}, previous=previous, rebuilt=rebuilt
+        building,
+        DuckDBMarts(warehouse),
+        MARTS,
+        publication,
+        {},
+        previous=previous,
+        rebuilt=rebuilt,
     )
     return finish_version(building), manifest
 
@@ -209,7 +217,12 @@ def test_a_mart_whose_layout_changes_is_written_whole(tmp_path):
     # The fact is no longer published by day: one file, written whole, not patched by day.
     building = start_version(published, "v2")
     manifest = build_version(
-        building, warehouse, [Mart("fct_big", {}), MARTS[1]], _publication("v2"), {}, previous=v1
+        building,
+        DuckDBMarts(warehouse),
+        [Mart("fct_big", {}), MARTS[1]],
+        _publication("v2"),
+        {},
+        previous=v1,
     )
     assert manifest["written"]["fct_big"] == "all"
     assert (building / "parquet" / "fct_big.parquet").is_file()
@@ -241,7 +254,7 @@ def test_publication_records_typed_dates_and_the_currency(tmp_path):
         "published_at": "2026-07-01T02:03:04+00:00",
         "reporting_currency": "USD",
     }
-    build_version(building, warehouse, [Mart("mart_x", {})], publication, {})
+    build_version(building, DuckDBMarts(warehouse), [Mart("mart_x", {})], publication, {})
     with duckdb.connect(str(building / "cadence.duckdb"), read_only=True) as con:
         types = dict(
             con.execute(
@@ -278,7 +291,9 @@ def test_the_restricted_file_holds_no_blocks_of_replaced_marts(tmp_path):
 
     def version(name: str, previous=None) -> tuple:
         building = start_version(published, name)
-        build_version(building, warehouse, marts, _publication(name), {}, previous=previous)
+        build_version(
+            building, DuckDBMarts(warehouse), marts, _publication(name), {}, previous=previous
+        )
         return finish_version(building) / "cadence_restricted.duckdb"
 
     people("old.cn")
@@ -297,3 +312,107 @@ def test_the_restricted_file_holds_no_blocks_of_replaced_marts(tmp_path):
             ).fetchone() == (300000, 300000)
             assert reader.execute("SELECT version FROM meta.publication").fetchone() == (name,)
         assert file.stat().st_mode & 0o777 == 0o600
+
+
+def _as_spark_wrote_it(warehouse, spark_warehouse, manifest) -> None:
+    """The warehouse's marts in dbt-spark's layout (`marts.db/<table>/part-*.parquet`, the fact
+    partitioned by day, so its day column comes last in the files; Spark's `_SUCCESS` and
+    `.crc` files beside), and a manifest with their descriptions, since Spark keeps those in
+    its metastore."""
+    schema = spark_warehouse / "marts.db"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (schema / "mart_small").mkdir(parents=True)
+        con.execute(f"COPY marts.mart_small TO '{schema}/mart_small/part-00000-a.c000.parquet'")
+        con.execute(
+            f"COPY marts.fct_big TO '{schema}/fct_big' "
+            "(FORMAT parquet, PARTITION_BY (occurred_date))"
+        )
+        nodes = {}
+        for table in ("fct_big", "mart_small"):
+            comment = con.execute(
+                "SELECT comment FROM duckdb_tables() WHERE table_name = ?", [table]
+            ).fetchone()[0]
+            columns = con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? "
+                "ORDER BY column_index",
+                [table],
+            ).fetchall()
+            nodes[f"model.cadence.{table}"] = {
+                "resource_type": "model",
+                "fqn": ["cadence", "marts", table],
+                "name": table,
+                "alias": table,
+                "description": comment,
+                "columns": {name: {"description": text or ""} for name, text in columns},
+            }
+    for table in ("fct_big", "mart_small"):
+        (schema / table / "_SUCCESS").touch()
+        (schema / table / ".part-00000-a.c000.parquet.crc").write_bytes(b"crc")
+    manifest.write_text(json.dumps({"nodes": nodes}))
+
+
+def _first_version(published, built):
+    building = start_version(published, "v1")
+    build_version(building, built, MARTS, _publication("v1"), {})
+    return finish_version(building)
+
+
+def _published(version) -> dict:
+    """Everything a reader can see of a version: every relation's columns, types, comments and
+    rows in both files, and the Parquet twins' rows."""
+    seen = {}
+    for file in ("cadence.duckdb", "cadence_restricted.duckdb"):
+        with duckdb.connect(str(version / file), read_only=True) as con:
+            relations = con.execute(
+                "SELECT schema_name, table_name, comment FROM duckdb_tables() UNION ALL "
+                "SELECT schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal "
+                "ORDER BY ALL"
+            ).fetchall()
+            seen[file, "relations"] = relations
+            seen[file, "columns"] = con.execute(
+                "SELECT schema_name, table_name, column_index, column_name, data_type, comment "
+                "FROM duckdb_columns() WHERE NOT internal ORDER BY ALL"
+            ).fetchall()
+            for schema, name, _ in relations:
+                if schema != "meta":
+                    rows = con.execute(f'SELECT * FROM {schema}."{name}" ORDER BY ALL').fetchall()
+                    seen[file, schema, name] = rows
+    with duckdb.connect() as con:
+        seen["parquet"] = (
+            con.execute(
+                f"SELECT * FROM read_parquet('{version}/parquet/fct_big/*/*.parquet', "
+                "hive_partitioning = true) ORDER BY ALL"
+            ).fetchall()
+            + con.execute(
+                f"SELECT * FROM read_parquet('{version}/parquet/mart_small.parquet')"
+            ).fetchall()
+        )
+    return seen
+
+
+def test_marts_spark_built_as_parquet_publish_as_the_duckdb_warehouse_does(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    _warehouse(warehouse, {"2026-06-01": [1, 2], "2026-06-02": [3]}, "first")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("COMMENT ON TABLE marts.fct_big IS 'One row per thing.'")
+        con.execute("COMMENT ON COLUMN marts.fct_big.occurred_date IS 'The day it happened.'")
+        con.execute("COMMENT ON COLUMN marts.mart_small.email IS 'Their address.'")
+    spark_warehouse, manifest = tmp_path / "spark-warehouse", tmp_path / "manifest.json"
+    _as_spark_wrote_it(warehouse, spark_warehouse, manifest)
+    from_duckdb = _first_version(tmp_path / "a", DuckDBMarts(warehouse))
+    from_parquet = _first_version(tmp_path / "b", ParquetMarts(spark_warehouse, manifest))
+
+    assert _published(from_parquet) == _published(from_duckdb)
+    readers_see = _published(from_parquet)
+    assert readers_see["cadence.duckdb", "marts", "fct_big"] == [
+        (dt.date(2026, 6, 1), 1),
+        (dt.date(2026, 6, 1), 2),
+        (dt.date(2026, 6, 2), 3),
+    ]
+    assert readers_see["cadence.duckdb", "marts", "mart_small"] == [("x***@y.cn", "first")]
+    assert ("marts", "fct_big", "One row per thing.") in readers_see["cadence.duckdb", "relations"]
+
+    # A mart Spark did not write is missing, as from a warehouse without it.
+    shutil.rmtree(spark_warehouse / "marts.db" / "mart_small")
+    with pytest.raises(RuntimeError, match="mart mart_small is missing from the warehouse"):
+        _first_version(tmp_path / "c", ParquetMarts(spark_warehouse, manifest))

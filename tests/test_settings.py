@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from orchestration.publishing.built_marts import DuckDBMarts, ParquetMarts
 from orchestration.resources import resources_for
 from orchestration.settings import REPO_ROOT, Settings, SettingsError
 
@@ -24,6 +25,7 @@ def test_defaults_when_nothing_is_set():
     }
     assert (settings.acknowledgements, settings.as_of) == (None, None)
     assert (settings.keep_versions, settings.run_wait_seconds) == (3, 3600)
+    assert (settings.engine, settings.spark_driver_memory) == ("duckdb", "2g")
 
 
 def test_every_variable_is_read(tmp_path):
@@ -37,6 +39,8 @@ def test_every_variable_is_read(tmp_path):
             "CADENCE_KEEP_VERSIONS": "5",
             "CADENCE_RUN_WAIT": "0",
             "CADENCE_AS_OF": "2026-06-30",
+            "CADENCE_ENGINE": "spark",
+            "CADENCE_SPARK_DRIVER_MEMORY": "3G",
         }
     )
 
@@ -49,6 +53,8 @@ def test_every_variable_is_read(tmp_path):
         keep_versions=5,
         run_wait_seconds=0,
         as_of=dt.date(2026, 6, 30),
+        engine="spark",
+        spark_driver_memory="3G",
     )
 
 
@@ -60,6 +66,10 @@ def test_every_variable_is_read(tmp_path):
         ("CADENCE_RUN_WAIT", "-5", "CADENCE_RUN_WAIT='-5' is not a number of 0 or more"),
         ("CADENCE_AS_OF", "30/06/2026", "CADENCE_AS_OF='30/06/2026' is not a YYYY-MM-DD date"),
         ("CADENCE_SOURCES", "shop", "CADENCE_SOURCES='shop': name one or more of crm, email"),
+        ("CADENCE_ENGINE", "Spark", "CADENCE_ENGINE='Spark' is not one of duckdb, spark"),
+        ("CADENCE_ENGINE", "postgres", "CADENCE_ENGINE='postgres' is not one of duckdb, spark"),
+        ("CADENCE_SPARK_DRIVER_MEMORY", "2GB", "CADENCE_SPARK_DRIVER_MEMORY='2GB' is not a JVM"),
+        ("CADENCE_SPARK_DRIVER_MEMORY", "0g", "CADENCE_SPARK_DRIVER_MEMORY='0g' is not a JVM"),
     ],
 )
 def test_a_value_cadence_cannot_use_is_named_in_one_line(name, value, error):
@@ -100,14 +110,29 @@ def test_the_warehouse_opens_with_the_settings_duckdb_configuration(tmp_path):
 def test_dbt_gets_the_settings_only_while_its_step_starts_it(tmp_path, monkeypatch):
     monkeypatch.setenv("CADENCE_HOME", "/somewhere/else")
     monkeypatch.delenv("CADENCE_DUCKDB_MEMORY_LIMIT", raising=False)
+    monkeypatch.delenv("CADENCE_ENGINE", raising=False)
     settings = Settings.from_env(
-        {"CADENCE_HOME": str(tmp_path), "CADENCE_DUCKDB_MEMORY_LIMIT": "2GB"}
+        {
+            "CADENCE_HOME": str(tmp_path),
+            "CADENCE_DUCKDB_MEMORY_LIMIT": "2GB",
+            "CADENCE_ENGINE": "spark",
+            "CADENCE_SPARK_DRIVER_MEMORY": "1g",
+        }
     )
 
     with resources_for(settings)["duckdb"].dbt_environment():
-        seen = (os.environ["CADENCE_HOME"], os.environ["CADENCE_DUCKDB_MEMORY_LIMIT"])
+        seen = tuple(
+            os.environ[name]
+            for name in (
+                "CADENCE_HOME",
+                "CADENCE_DUCKDB_MEMORY_LIMIT",
+                "CADENCE_ENGINE",
+                "CADENCE_SPARK_DRIVER_MEMORY",
+            )
+        )
 
-    assert seen == (str(tmp_path), "2GB")
+    assert seen == (str(tmp_path), "2GB", "spark", "1g")
+    assert "CADENCE_ENGINE" not in os.environ
     assert os.environ["CADENCE_HOME"] == "/somewhere/else"
     assert "CADENCE_DUCKDB_MEMORY_LIMIT" not in os.environ
 
@@ -122,3 +147,17 @@ def test_the_resources_follow_the_settings(tmp_path):
     assert resources["published"].path == tmp_path / "published"
     assert resources["published"].keep_versions == 7
     assert resources["quality"].docs_dir == tmp_path / "reports" / "data_docs"
+
+
+def test_publishing_reads_the_marts_where_the_engine_built_them(tmp_path):
+    manifest = tmp_path / "manifest.json"
+    duckdb_built = resources_for(Settings.from_env({"CADENCE_HOME": str(tmp_path)}))["duckdb"]
+    spark_built = resources_for(
+        Settings.from_env({"CADENCE_HOME": str(tmp_path), "CADENCE_ENGINE": "spark"})
+    )["duckdb"]
+
+    assert duckdb_built.built_marts(manifest) == DuckDBMarts(tmp_path / "warehouse.duckdb")
+    assert spark_built.built_marts(manifest) == ParquetMarts(
+        tmp_path / "lake" / "spark-warehouse", manifest
+    )
+    assert spark_built.lake_dir == duckdb_built.lake_dir == tmp_path / "lake"

@@ -3,7 +3,9 @@ the landed-data checks over what was loaded (orchestration/assets/quality.py).
 
 One step loads every selected entity over the days the run names (orchestration.partitions; all
 registered days when it names none): a first load may hold years of days, and one DuckDB
-connection serves them all. A run selects the
+connection serves them all. Each loaded day is also written to the raw lake (sources/lake.py),
+the Parquet both engines read, with any other day that differs from the raw table; the step
+fails if the lake still does not hold exactly the raw table's rows. A run selects the
 raw assets of the sources the deployment declares (CADENCE_SOURCES, orchestration.jobs); every
 raw table exists, empty for a source not declared, so that dbt builds.
 """
@@ -19,6 +21,7 @@ from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
 from orchestration.resources import LandingZone, QualityGates, Warehouse
 from sources.contract import entities
 from sources.extract import ensure_tables, load_partitions
+from sources.lake import sync_days
 
 
 @dg.multi_asset(
@@ -28,7 +31,7 @@ from sources.extract import ensure_tables, load_partitions
             key=raw_asset_key(entity),
             group_name="raw",
             description=f"{entity.description} Contract: sources/{entity.source}.yml.",
-            kinds={"duckdb"},
+            kinds={"duckdb", "parquet"},
             metadata={"table": f"raw.{entity.table_name}", "file_formats": list(entity.formats)},
         )
         for entity in entities().values()
@@ -63,6 +66,9 @@ def extract_landing(
             summary = load_partitions(
                 con, entity, landing.path, days, duckdb.scratch_dir, on_day_read=day_read
             )
+            iso_days = [day.isoformat() for day in days]
+            for repaired in sync_days(con, entity, iso_days, duckdb.lake_dir):
+                context.log.warning(f"raw lake written again from raw: {repaired}")
             for problem in summary.problems:
                 context.log.warning(problem)
             context.log.info(

@@ -67,7 +67,7 @@ def published_marts(
     try:
         manifest = build_version(
             building,
-            duckdb.path,
+            duckdb.built_marts(dbt_project.manifest_path),
             marts_from_manifest(dbt_project.manifest_path),
             publication,
             duckdb.connection_config,

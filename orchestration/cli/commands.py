@@ -102,12 +102,12 @@ def run(
             _stderr(f"error: {error}")
             return 2
         lines = check_lines(result.get_asset_check_evaluations())
-        full = render(home / "warehouse.duckdb", truth_beside(landing))
+        full = render(settings.warehouse, truth_beside(landing), settings.spark_warehouse)
         header = [f"Dagster run `{result.run_id}`", f"Landing: `{landing}`", "", "```", full, "```"]
         write_check_list(reports / "run_summary.md", lines, header)
         if verbose:  # dbt's output was shown as it ran
             print(full)
-        print(render_short(home / "warehouse.duckdb"))
+        print(render_short(settings.warehouse, spark_warehouse=settings.spark_warehouse))
         print(render_checks(lines, every=verbose))
         print(f"Landing:     {landing}")
         print(f"Warehouse:   {home / 'warehouse.duckdb'}")
@@ -209,5 +209,5 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "rollback":
         return locked(settings, "rollback", lambda: roll_back(settings))
-    print(render(settings.warehouse, truth_beside(settings.landing_dir)))
+    print(render(settings.warehouse, truth_beside(settings.landing_dir), settings.spark_warehouse))
     return 0

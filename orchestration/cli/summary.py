@@ -1,5 +1,6 @@
 """What a run left in the warehouse, printed for people: rows per layer, rejects, file problems,
-identity and the marts in full (`render`), or in a few lines after a run (`render_short`)."""
+identity and the marts in full (`render`), or in a few lines after a run (`render_short`).
+When Spark built the models, the layers after raw are read from its Parquet tables."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from orchestration.cli.mart_queries import (
 )
 from orchestration.cli.tag_summary import tag_lines
 from orchestration.project import dbt_project
+from orchestration.publishing.built_marts import parquet_scan
 from orchestration.publishing.currency import reporting_currency
 from sources.generator.identity_quality import match_rates
+from sources.sql import quote_identifier, quote_literal
 
 LAYERS = ("raw", "staging", "intermediate", "marts")
 
@@ -28,7 +31,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     tables = con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_schema IN ('raw', 'staging', 'intermediate', 'marts') "
-        "ORDER BY table_schema, table_name"
+        "AND table_catalog = current_database() ORDER BY table_schema, table_name"
     ).fetchall()
     counts = [
         (schema, name, con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()[0])
@@ -165,18 +168,47 @@ def has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return (
         con.execute(
             "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = ? AND table_name = ?",
+            "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database()",
             [schema, name],
         ).fetchone()[0]
         > 0
     )
 
 
-def _read(warehouse: Path, lines: Callable[[duckdb.DuckDBPyConnection], list[str]]) -> str:
+def _connect(warehouse: Path, spark_warehouse: Path | None) -> duckdb.DuckDBPyConnection:
+    """The warehouse file read-only; when Spark built the models (`spark_warehouse`, its
+    spark.sql.warehouse.dir), a database in memory with views of the file's raw tables and of
+    Spark's tables of the other layers (`<layer>.db/<table>/`), under the same names."""
+    if spark_warehouse is None:
+        return duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect()
+    con.execute(f"ATTACH {quote_literal(str(warehouse))} AS duckdb_file (READ_ONLY)")
+    con.execute("CREATE SCHEMA raw")
+    raw_tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = 'duckdb_file' AND schema_name = 'raw'"
+    ).fetchall()
+    for (table,) in raw_tables:
+        name = quote_identifier(table)
+        con.execute(f"CREATE VIEW raw.{name} AS SELECT * FROM duckdb_file.raw.{name}")
+    for layer in LAYERS[1:]:
+        con.execute(f"CREATE SCHEMA {layer}")
+        folder = spark_warehouse / f"{layer}.db"
+        for table in sorted(p for p in folder.glob("*") if p.is_dir()):
+            view = f"{layer}.{quote_identifier(table.name)}"
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM {parquet_scan(table)}")
+    return con
+
+
+def _read(
+    warehouse: Path,
+    lines: Callable[[duckdb.DuckDBPyConnection], list[str]],
+    spark_warehouse: Path | None,
+) -> str:
     if not warehouse.exists():
         return f"no warehouse at {warehouse}"
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = _connect(warehouse, spark_warehouse)
     except duckdb.IOException as error:
         return f"summary skipped: cannot read {warehouse} ({error})"
     try:
@@ -203,8 +235,11 @@ def _problem_lines(con: duckdb.DuckDBPyConnection, shown: int | None) -> list[st
     return lines
 
 
-def render(warehouse: Path, truth_dir: Path | None = None) -> str:
-    """Everything: the rows of each table, every problem, identity and the marts."""
+def render(
+    warehouse: Path, truth_dir: Path | None = None, spark_warehouse: Path | None = None
+) -> str:
+    """Everything: the rows of each table, every problem, identity and the marts (built by
+    Spark in `spark_warehouse` when given)."""
 
     def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         out = ["Rows per layer:"]
@@ -222,13 +257,13 @@ def render(warehouse: Path, truth_dir: Path | None = None) -> str:
             out += journey_lines(con)
         return out
 
-    return _read(warehouse, lines)
+    return _read(warehouse, lines, spark_warehouse)
 
 
-def render_short(warehouse: Path, shown: int = 10) -> str:
+def render_short(warehouse: Path, shown: int = 10, spark_warehouse: Path | None = None) -> str:
     """Rows per layer and the problems, `shown` lines of each kind at most; a line per tag,
     email campaign, funnel and attribution mart; the lifetime-value fits and the top of the
-    value-at-risk queue."""
+    value-at-risk queue (the layers after raw built by Spark in `spark_warehouse` when given)."""
 
     def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         totals = layer_totals(table_counts(con))
@@ -242,4 +277,4 @@ def render_short(warehouse: Path, shown: int = 10) -> str:
             out += lifetime_value_lines(con, queue_rows=5)
         return out
 
-    return _read(warehouse, lines)
+    return _read(warehouse, lines, spark_warehouse)

@@ -3,7 +3,7 @@ resolves unqualified.
 
 Descriptions: dbt's `persist_docs` writes the yml descriptions as comments in the warehouse;
 `CREATE TABLE AS` copies data, not comments, so they are copied here from the attached
-warehouse's `duckdb_tables()` / `duckdb_columns()`.
+warehouse's `duckdb_tables()` (or `duckdb_views()`) / `duckdb_columns()`.
 
 Names: a connection starts in schema `main`, and DuckDB takes `search_path` only once connected
 (`duckdb.connect(config={"search_path": ...})`, hence duckdb-engine's connect arguments, refuse
@@ -24,10 +24,14 @@ MASKED_NOTE = " Masked in this file; the restricted file holds it as is."
 def _warehouse_comments(
     con: duckdb.DuckDBPyConnection, table: str
 ) -> tuple[str | None, list[tuple[str, str]]]:
+    # A view when Spark built the marts (orchestration/publishing/built_marts.py).
     (table_comment,) = con.execute(
         """SELECT comment FROM duckdb_tables()
-        WHERE database_name = 'warehouse' AND schema_name = 'marts' AND table_name = ?""",
-        [table],
+        WHERE database_name = 'warehouse' AND schema_name = 'marts' AND table_name = $table
+        UNION ALL
+        SELECT comment FROM duckdb_views()
+        WHERE database_name = 'warehouse' AND schema_name = 'marts' AND view_name = $table""",
+        {"table": table},
     ).fetchone()
     columns = con.execute(
         """SELECT column_name, comment FROM duckdb_columns()

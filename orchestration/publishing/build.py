@@ -1,5 +1,7 @@
-"""Write one published version from the warehouse: the masked file with its Parquet twins, and
-the restricted file. Nothing here touches what readers currently see (see versions.py).
+"""Write one published version from the marts the run built (built_marts.py: the DuckDB
+warehouse or Spark's Parquet, attached as catalog `warehouse`): the masked file with its Parquet
+twins, and the restricted file. Nothing here touches what readers currently see (see
+versions.py).
 
 Given the previous version, only what changed is written (changes.py): the masked DuckDB file
 starts as a copy of the previous one (shared blocks where the filesystem can clone), and only
@@ -21,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publishing.bi_ready import make_bi_ready
+from orchestration.publishing.built_marts import BuiltMarts
 from orchestration.publishing.changes import MartChange, days_condition, plan
 from orchestration.publishing.masking import Mart
 from sources.sql import quote_identifier, quote_literal
@@ -63,12 +66,12 @@ def clone_file(source: Path, target: Path) -> None:
 
 
 def _open(
-    path: Path, warehouse: Path, config: dict, previous: Path | None
+    path: Path, built: BuiltMarts, config: dict, previous: Path | None
 ) -> duckdb.DuckDBPyConnection:
     if previous is not None:
         clone_file(previous, path)
     con = duckdb.connect(str(path), config=config)
-    con.execute(f"ATTACH {quote_literal(str(warehouse))} AS warehouse (READ_ONLY)")
+    built.attach(con)
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     return con
 
@@ -176,7 +179,7 @@ def _write_parquet(
 
 def _write_restricted(
     path: Path,
-    warehouse: Path,
+    built: BuiltMarts,
     config: dict,
     changes: list[MartChange],
     previous: Path | None,
@@ -188,10 +191,10 @@ def _write_restricted(
     whole, so a copy patched in place would carry the freed blocks of every replaced table
     (twice the size after one run)."""
     if previous is not None and all(change.unchanged for change in changes):
-        _close(_open(path, warehouse, config, previous), publication)
+        _close(_open(path, built, config, previous), publication)
         os.chmod(path, 0o600)
         return
-    con = _open(path, warehouse, config, None)
+    con = _open(path, built, config, None)
     if previous is not None:
         con.execute(f"ATTACH {quote_literal(str(previous))} AS previous_version (READ_ONLY)")
     for change in changes:
@@ -214,7 +217,7 @@ def previous_fingerprints(previous: Path | None) -> dict:
 
 def build_version(
     building: Path,
-    warehouse: Path,
+    built: BuiltMarts,
     marts: list[Mart],
     publication: dict,
     config: dict,
@@ -228,7 +231,7 @@ def build_version(
     if not fingerprints:
         previous = None
     public = _open(
-        building / MASKED_FILE, warehouse, config, previous / MASKED_FILE if previous else None
+        building / MASKED_FILE, built, config, previous / MASKED_FILE if previous else None
     )
     changes = []
     for mart in marts:
@@ -244,7 +247,7 @@ def build_version(
     restricted = [c for c in changes if c.mart.has_personal_data]
     _write_restricted(
         building / RESTRICTED_FILE,
-        warehouse,
+        built,
         config,
         restricted,
         previous / RESTRICTED_FILE if previous else None,
