@@ -3,8 +3,8 @@
 Dagster's SQLite event log opens a new SQLAlchemy engine and connection for every event it
 stores, and for an asset check's result it does so three times (the run's database, then the
 cross-run index twice). A daily run of the dbt project stores about 1,100 events, so the
-connecting, not the writing, cost seconds on every run (105 s of a 1M daily run at load 10, 23 s
-with this storage). This storage is Dagster's own, files and layout unchanged, with one pooled
+connecting, not the writing, cost seconds on every run (78-105 s of a 1M daily run at load 8-11,
+14 s with this storage). This storage is Dagster's own, files and layout unchanged, with one pooled
 engine per database: the same transactions, on connections that stay open and sync the log at
 checkpoints. `dagster_sqlite.yaml` selects it.
 """
