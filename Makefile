@@ -82,7 +82,8 @@ bench: manifest  ## pipeline vs a DuckDB reference vs pandas at 1M/10M/50M rows 
 	$(PY) -m tests.bench $(if $(SCALES),--scales $(SCALES)) $(if $(ORCHESTRATION),--orchestration)
 
 dev: manifest  ## the Dagster UI and daemon with the project loaded (runs of `make run` included)
-	DAGSTER_HOME=$$($(PY) -m orchestration.dagster_instance) $(VENV)/bin/dagster dev -m orchestration.definitions
+	DAGSTER_HOME=$$($(PY) -m orchestration.dagster_instance) PYTHONPATH=$(CURDIR) \
+	  $(VENV)/bin/dagster dev -m orchestration.definitions
 
 # Superset in a virtualenv of its own under $$CADENCE_HOME (its pins conflict with the project's).
 BI_HOME := $(CADENCE_HOME)/bi

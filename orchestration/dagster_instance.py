@@ -1,6 +1,7 @@
 """The Dagster instance of a Cadence home: where runs, their events, the sensors' cursors and the
 schedules' ticks are kept. `$CADENCE_HOME/dagster` is its DAGSTER_HOME; the storage is SQLite
-files there, or PostgreSQL when the setting `dagster_postgres_url` (CADENCE_DAGSTER_POSTGRES_URL,
+files there (Dagster's own, through orchestration/dagster_sqlite.py, which keeps their connections
+open), or PostgreSQL when the setting `dagster_postgres_url` (CADENCE_DAGSTER_POSTGRES_URL,
 orchestration/settings.py) names a database: dagster-postgres, with the settings of
 orchestration/dagster_postgres.yaml.
 
@@ -21,8 +22,7 @@ import dagster as dg
 from orchestration.settings import POSTGRES_URL, Settings
 
 POSTGRES_CONFIG = Path(__file__).with_name("dagster_postgres.yaml")
-# Local SQLite storage in DAGSTER_HOME (Dagster's default); no usage statistics sent.
-SQLITE_CONFIG = "telemetry:\n  enabled: false\n"
+SQLITE_CONFIG = Path(__file__).with_name("dagster_sqlite.yaml")
 
 
 class DagsterStorageError(RuntimeError):
@@ -44,7 +44,7 @@ def prepare_dagster_home(settings: Settings) -> Path:
     dagster_home = settings.home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    wanted = POSTGRES_CONFIG.read_text() if settings.dagster_postgres_url else SQLITE_CONFIG
+    wanted = (POSTGRES_CONFIG if settings.dagster_postgres_url else SQLITE_CONFIG).read_text()
     if not config.is_file() or config.read_text() != wanted:
         config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(dagster_home)

@@ -56,7 +56,7 @@ def results(**changes) -> dict:
 
 def test_the_report_meets_targets_and_shows_every_contender():
     text = render(results())
-    assert "pipeline <= 1.5x reference" in text
+    assert "pipeline <= 3.0x reference" in text  # the 1M target; 1.5x at 10M and 50M
     # Full build: ratio and memory; incremental day at 1M: wall, memory, equal marts.
     assert text.count(" met") == 5
     assert "wall <= 20 s" in text

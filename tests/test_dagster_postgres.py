@@ -75,7 +75,7 @@ def test_the_setting_selects_postgres_and_unsetting_it_returns_to_sqlite(
     with dagster_instance(Settings.from_env()) as instance:
         assert not isinstance(instance.run_storage, PostgresRunStorage)
         assert "sqlite" in type(instance.event_log_storage).__name__.lower()
-    assert (home / "dagster" / "dagster.yaml").read_text() == SQLITE_CONFIG
+    assert (home / "dagster" / "dagster.yaml").read_text() == SQLITE_CONFIG.read_text()
 
 
 def test_an_unreachable_database_is_one_clear_line_and_nothing_runs(tmp_path, isolated, capsys):
