@@ -26,6 +26,7 @@ class Warehouse(DuckDBResource):
     run_wait_seconds: float = Field(
         description="Seconds a run waits for another in progress on the same home."
     )
+    dbt_threads: int = Field(description="How many dbt nodes run at once.")
     as_of: str | None = Field(
         default=None,
         description="The as-of date of the marts, YYYY-MM-DD; none: the newest loaded day.",
@@ -80,11 +81,12 @@ class Warehouse(DuckDBResource):
 
     @property
     def dbt_variables(self) -> dict[str, str]:
-        """The environment dbt's profile reads: the warehouse's home, its memory limit and the
-        code its Python models import."""
+        """The environment dbt's profile reads: the warehouse's home, its memory limit, how
+        many nodes run at once and the code its Python models import."""
         return {
             "CADENCE_HOME": str(self.home_dir),
             "CADENCE_DUCKDB_MEMORY_LIMIT": self.connection_config["memory_limit"],
+            "CADENCE_DBT_THREADS": str(self.dbt_threads),
             "CADENCE_CODE_DIR": str(REPO_ROOT),
         }
 
@@ -151,6 +153,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             database=str(settings.warehouse),
             connection_config=settings.duckdb_config(),
             run_wait_seconds=settings.run_wait_seconds,
+            dbt_threads=settings.dbt_threads,
             as_of=settings.as_of.isoformat() if settings.as_of else None,
         ),
         "landing": LandingZone(
