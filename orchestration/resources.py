@@ -34,6 +34,7 @@ class Warehouse(DuckDBResource):
     run_wait_seconds: float = Field(
         description="Seconds a run waits for another in progress on the same home."
     )
+    dbt_threads: int = Field(description="How many dbt nodes run at once.")
     as_of: str | None = Field(
         default=None,
         description="The as-of date of the marts, YYYY-MM-DD; none: the newest loaded day.",
@@ -99,12 +100,14 @@ class Warehouse(DuckDBResource):
     @property
     def dbt_variables(self) -> dict[str, str]:
         """The environment dbt's profile reads: the engine (its target), the warehouse's home,
-        the engines' memory and the code its Python models import."""
+        the engines' memory, how many nodes run at once and the code its Python models
+        import."""
         return {
             "CADENCE_ENGINE": self.engine,
             "CADENCE_HOME": str(self.home_dir),
             "CADENCE_DUCKDB_MEMORY_LIMIT": self.connection_config["memory_limit"],
             "CADENCE_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "CADENCE_DBT_THREADS": str(self.dbt_threads),
             "CADENCE_CODE_DIR": str(REPO_ROOT),
         }
 
@@ -171,6 +174,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             database=str(settings.warehouse),
             connection_config=settings.duckdb_config(),
             run_wait_seconds=settings.run_wait_seconds,
+            dbt_threads=settings.dbt_threads,
             as_of=settings.as_of.isoformat() if settings.as_of else None,
             engine=settings.engine,
             spark_driver_memory=settings.spark_driver_memory,

@@ -25,6 +25,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # 6.1 GiB in 94 s at 4GB, 4.8 GiB in 78 s at 3GB), and Dagster's own process holds about 1 GiB
 # beside dbt's: 3GB is meant to keep a 50M-row build within 6 GiB (see the README's Benchmark).
 DEFAULT_MEMORY_LIMIT = "3GB"
+# dbt builds this many independent nodes at once, on one DuckDB database (one process, a cursor
+# each). More threads sped up the daily run of a 1M warehouse on this 2-core machine, not of a 10M
+# one, whose nodes keep both cores busy (the README's Benchmark has the figures).
+DEFAULT_DBT_THREADS = 1
 DEFAULT_KEEP_VERSIONS = 3
 DEFAULT_RUN_WAIT_SECONDS = 3600
 POSTGRES_URL = "CADENCE_DAGSTER_POSTGRES_URL"
@@ -56,6 +60,8 @@ class Settings:
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
     """CADENCE_DUCKDB_MEMORY_LIMIT: DuckDB's memory limit for extraction, dbt and publishing;
     beyond it DuckDB spills to $CADENCE_HOME/scratch/duckdb_spill."""
+    dbt_threads: int = DEFAULT_DBT_THREADS
+    """CADENCE_DBT_THREADS: how many dbt nodes run at once (dbt's `threads`)."""
     acknowledgements: Path | None = None
     """CADENCE_ACKNOWLEDGEMENTS: a YAML file of acknowledged known problems, added to those in
     expectations/quality.yml (default: none; `make demo` names the sample's)."""
@@ -96,6 +102,9 @@ class Settings:
             landing_dir=Path(landing).resolve() if landing else home / "sample" / "landing",
             sources=declared_sources(get("CADENCE_SOURCES")),
             duckdb_memory_limit=get("CADENCE_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+            dbt_threads=_number(
+                get("CADENCE_DBT_THREADS"), "CADENCE_DBT_THREADS", DEFAULT_DBT_THREADS, 1, int
+            ),
             acknowledgements=Path(acknowledgements) if acknowledgements else None,
             keep_versions=_number(
                 get("CADENCE_KEEP_VERSIONS"), "CADENCE_KEEP_VERSIONS", DEFAULT_KEEP_VERSIONS, 1, int

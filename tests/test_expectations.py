@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
 
 from expectations.config import QualityConfigError, load_quality_config
 from expectations.frames import partition_frame
+from orchestration.settings import REPO_ROOT
 from sources.contract import entities
 from sources.extract import LOAD_LOG_DDL
 
@@ -206,3 +210,29 @@ def test_each_row_rule_counts_the_rows_breaking_it_with_their_file_and_line(tmp_
         "time:within_lateness": (8, 1, ["2026-06-02.csv:9 key=A5"]),
         "reference:customer_id": (8, 1, ["2026-06-02.csv:10 key=A6"]),
     }
+
+
+def test_great_expectations_is_imported_in_the_background(tmp_path):
+    # a fresh interpreter, since the test process may have imported it already; from a file, as
+    # runs are started: under `python -c`, pyspark (which great_expectations imports when
+    # installed) takes itself for a doctest run and exits
+    script = tmp_path / "preload.py"
+    script.write_text(
+        "import sys, threading\n"
+        "from expectations.preload import start_importing_great_expectations\n"
+        "start_importing_great_expectations()\n"
+        "for thread in threading.enumerate():\n"
+        "    if thread.name == 'import great_expectations':\n"
+        "        thread.join()\n"
+        "print('great_expectations' in sys.modules)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert ran.stdout.strip() == "True"

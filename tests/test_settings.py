@@ -26,6 +26,7 @@ def test_defaults_when_nothing_is_set():
     assert (settings.acknowledgements, settings.as_of) == (None, None)
     assert (settings.keep_versions, settings.run_wait_seconds) == (3, 3600)
     assert (settings.engine, settings.spark_driver_memory) == ("duckdb", "2g")
+    assert settings.dbt_threads == 1
 
 
 def test_every_variable_is_read(tmp_path):
@@ -35,6 +36,7 @@ def test_every_variable_is_read(tmp_path):
             "CADENCE_LANDING_DIR": str(tmp_path / "landing"),
             "CADENCE_SOURCES": "orders",
             "CADENCE_DUCKDB_MEMORY_LIMIT": "1GB",
+            "CADENCE_DBT_THREADS": "2",
             "CADENCE_ACKNOWLEDGEMENTS": str(tmp_path / "ack.yml"),
             "CADENCE_KEEP_VERSIONS": "5",
             "CADENCE_RUN_WAIT": "0",
@@ -49,6 +51,7 @@ def test_every_variable_is_read(tmp_path):
         landing_dir=tmp_path / "landing",
         sources=("orders",),
         duckdb_memory_limit="1GB",
+        dbt_threads=2,
         acknowledgements=tmp_path / "ack.yml",
         keep_versions=5,
         run_wait_seconds=0,
@@ -64,6 +67,7 @@ def test_every_variable_is_read(tmp_path):
         ("CADENCE_KEEP_VERSIONS", "three", "CADENCE_KEEP_VERSIONS='three' is not a whole number"),
         ("CADENCE_KEEP_VERSIONS", "0", "CADENCE_KEEP_VERSIONS='0' is not a whole number of 1"),
         ("CADENCE_RUN_WAIT", "-5", "CADENCE_RUN_WAIT='-5' is not a number of 0 or more"),
+        ("CADENCE_DBT_THREADS", "0", "CADENCE_DBT_THREADS='0' is not a whole number of 1"),
         ("CADENCE_AS_OF", "30/06/2026", "CADENCE_AS_OF='30/06/2026' is not a YYYY-MM-DD date"),
         ("CADENCE_SOURCES", "shop", "CADENCE_SOURCES='shop': name one or more of crm, email"),
         ("CADENCE_ENGINE", "Spark", "CADENCE_ENGINE='Spark' is not one of duckdb, spark"),
@@ -117,6 +121,7 @@ def test_dbt_gets_the_settings_only_while_its_step_starts_it(tmp_path, monkeypat
             "CADENCE_DUCKDB_MEMORY_LIMIT": "2GB",
             "CADENCE_ENGINE": "spark",
             "CADENCE_SPARK_DRIVER_MEMORY": "1g",
+            "CADENCE_DBT_THREADS": "3",
         }
     )
 
@@ -128,10 +133,11 @@ def test_dbt_gets_the_settings_only_while_its_step_starts_it(tmp_path, monkeypat
                 "CADENCE_DUCKDB_MEMORY_LIMIT",
                 "CADENCE_ENGINE",
                 "CADENCE_SPARK_DRIVER_MEMORY",
+                "CADENCE_DBT_THREADS",
             )
         )
 
-    assert seen == (str(tmp_path), "2GB", "spark", "1g")
+    assert seen == (str(tmp_path), "2GB", "spark", "1g", "3")
     assert "CADENCE_ENGINE" not in os.environ
     assert os.environ["CADENCE_HOME"] == "/somewhere/else"
     assert "CADENCE_DUCKDB_MEMORY_LIMIT" not in os.environ

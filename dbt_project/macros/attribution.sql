@@ -18,3 +18,24 @@
 {% macro attribution_models() -%}
     {{ return(rule_based_attribution_models() + ['markov']) }}
 {%- endmacro %}
+
+
+{#- The orders a run received refunded or cancelled (of any date): they earn no credit, and the
+    attribution models delete them before their incremental insert. The model that calls it
+    declares `-- depends_on:` stg_orders__orders. -#}
+{% macro orders_unpaid_in_run() -%}
+    select order_id from {{ ref('stg_orders__orders') }}
+    where {{ delivered_in_run('delivered_date') }} and order_status <> 'paid'
+{%- endmacro %}
+
+
+{#- The last delivery day of the run, stored with the rows an incremental state recomputed so that
+    a later model in the same run takes just those (changed_in_run); null on a full build, whose
+    rows a later run never needs to take again. -#}
+{% macro run_day_marker() -%}
+    {%- if run_names_its_days() -%}
+        cast('{{ run_setting("run_end") or run_setting("run_start") }}' as date)
+    {%- else -%}
+        cast(null as date)
+    {%- endif -%}
+{%- endmacro %}

@@ -14,6 +14,7 @@ import datetime as dt
 
 import dagster as dg
 
+from expectations.preload import start_importing_great_expectations
 from orchestration import progress
 from orchestration.assets.quality import CHECK_SPECS, landed_check_results
 from orchestration.partitions import landing_days, named_days
@@ -51,6 +52,9 @@ def extract_landing(
     days = [dt.date.fromisoformat(key) for key in keys]
     context.log.info(f"loading {len(days)} day(s) from {landing.path}")
     selected = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
+    checked = {key.asset_key for key in context.selected_asset_check_keys}
+    if checked:
+        start_importing_great_expectations()
     days_read = 0
 
     def day_read(_: dt.date) -> None:
@@ -89,7 +93,6 @@ def extract_landing(
                     ),
                 },
             )
-        checked = {key.asset_key for key in context.selected_asset_check_keys}
         if checked:
             yield from landed_check_results(
                 context,

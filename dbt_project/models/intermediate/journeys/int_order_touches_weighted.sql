@@ -5,10 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{% if is_incremental() %}
-            delete from {{ this }} where order_id in (
-                select order_id from {{ ref('stg_orders__orders') }}
-                where {{ delivered_in_run('delivered_date') }} and order_status <> 'paid'
-            )
+            delete from {{ this }} where order_id in ({{ orders_unpaid_in_run() }})
         {% endif %}"
     )
 }}
@@ -17,7 +14,9 @@
 -- within attribution_lookback_days before it. Incremental on orders: a run recomputes the orders
 -- it delivered, those on or after the facts' rebuild window (a late touch may fall in their
 -- lookback) and every order of a customer whose key changed; its pre-hook deletes the orders it
--- received refunded or cancelled. Only those orders' customers' touches are read.
+-- received refunded or cancelled. Only those orders' customers' touches are read. Each row
+-- carries the run's last day (computed_for_run_day), from which mart_order_attribution takes the
+-- orders recomputed here.
 -- depends_on: {{ ref('stg_orders__orders') }}
 -- depends_on: {{ ref('int_records_clustered') }}
 {%- set lookback_days = var('attribution_lookback_days') %}
@@ -171,7 +170,8 @@ select
     credited.interaction_id,
     credited.channel,
     cast(credited.weight as {{ attribution_weight_type() }}) as weight,
-    customers.customer_records
+    customers.customer_records,
+    {{ run_day_marker() }} as computed_for_run_day
 from credited
 inner join orders on credited.order_id = orders.order_id
 left join customers

@@ -24,16 +24,23 @@ with
         from {{ this }}
     ),
 
+    stale_keys as {{ materialized_cte() }} (
+        -- stored keys that are no longer a customer: merged away, or unresolved so far; the few
+        -- keys first, so that only their rows are read whole, not every row of the table
+        select stored.customer_key
+        from (select distinct customer_key from {{ this }}) as stored
+        where stored.customer_key not in (
+            select customer_key from {{ ref('int_records_clustered') }}
+        )
+    ),
+
     stale as {{ materialized_cte() }} (
-        -- stored under a key that is no longer a customer: merged away, or unresolved so far
         select
             interaction_type,
             source_record_id,
             customer_key
         from {{ this }}
-        where customer_key not in (
-            select customer_key from {{ ref('int_records_clustered') }}
-        )
+        where customer_key in (select stale_keys.customer_key from stale_keys)
     ),
 
     rekeyed_customers as {{ materialized_cte() }} (

@@ -1,15 +1,33 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['order_id', 'model'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}
+            delete from {{ this }} where order_id in ({{ orders_unpaid_in_run() }})
+        {% endif %}"
+    )
+}}
 -- Which touches and channels earn each paid order, under six models (grain: order_id, model,
 -- channel, interaction_id); definitions in _journeys__models.yml. The rule-based models come from
--- the incremental state int_order_touches_weighted; markov splits each order over the channels of
+-- the incremental state int_order_touches_weighted: a run rewrites the orders that state
+-- recomputed (delete+insert on order_id and model). markov splits each order over the channels of
 -- its touches in proportion to their removal effects (int_channel_removal_effects_solved), which
--- move with every run, so its rows are rebuilt from the channels per order of that state, not from
--- the facts.
+-- move with every run, so a run rewrites the markov rows of every order, from the channels per
+-- order of that state, never from the facts. Its pre-hook deletes the orders the run received
+-- refunded or cancelled.
+-- depends_on: {{ ref('stg_orders__orders') }}
 
 with rule_based as (
     select * from {{ ref('int_order_touches_weighted') }}
+    {% if is_incremental_run() %}
+        where {{ changed_in_run('computed_for_run_day') }}
+    {% endif %}
 ),
 
 order_channels as (
+    -- every order: its markov rows move with the removal effects
     select distinct
         order_id,
         customer_key,
@@ -17,7 +35,7 @@ order_channels as (
         order_date,
         reporting_amount,
         channel
-    from rule_based
+    from {{ ref('int_order_touches_weighted') }}
     where model = 'linear'
 ),
 

@@ -16,29 +16,26 @@
 {{
     config(
         materialized='incremental',
-        unique_key='customer_tag_id',
-        incremental_strategy='merge',
+        unique_key='customer_key',
+        incremental_strategy='delete+insert',
         full_refresh=false,
         on_schema_change='fail',
-        merge_clauses={
-            'when_matched': [
-                {'condition': 'DBT_INTERNAL_SOURCE.since_date is null', 'action': 'delete'},
-                {'action': 'update', 'mode': 'by_name'}
-            ],
-            'when_not_matched': [
-                {'condition': 'DBT_INTERNAL_SOURCE.since_date is not null',
-                 'action': 'insert', 'mode': 'by_name'}
-            ]
-        }
+        pre_hook="{% if is_incremental() %}
+            delete from {{ this }} where customer_key not in (
+                select customer_key from {{ ref('mart_customer_cadence') }}
+            )
+        {% endif %}"
     )
 }}
 -- Dynamic tags per customer as of a date (grain: customer_key, tag_group, tag); definitions and
 -- rules in _tags__models.yml and the seed tag_rules. Built from the compact state: the as-of
 -- marts mart_customer_cadence and mart_customer_rfm, and one pass over the daily state
 -- int_customer_days_summarised for the dates of the intent and risk signals. Incremental only to
--- keep since_date: a run replaces every tag (the merge updates those still held, inserts the new
--- and deletes, through rows with a null since_date, those no longer held); a tag held in the
--- stored state keeps its since_date. full_refresh=false: a full rebuild keeps it too.
+-- keep since_date: a run replaces every customer's tags (delete+insert on customer_key: every
+-- customer has its activity tag, so the tags no longer held go with the delete; its pre-hook
+-- deletes the customers no longer in mart_customer_cadence, merged away); a tag held in the
+-- stored state keeps its since_date. A merge updating every row instead took twice the full
+-- build. full_refresh=false: a full rebuild keeps since_date too.
 
 with rules as (
     select * from {{ ref('tag_rules') }}
@@ -345,18 +342,6 @@ keyed as (
         keyed.reason
     from keyed
     left join {{ this }} as stored on keyed.customer_tag_id = stored.customer_tag_id
-    union all
-    -- tags no longer held: the merge deletes them (null since_date)
-    select
-        stored.customer_tag_id,
-        stored.customer_key,
-        stored.as_of_date,
-        stored.tag_group,
-        stored.tag,
-        cast(null as date) as since_date,
-        stored.reason
-    from {{ this }} as stored
-    where stored.customer_tag_id not in (select customer_tag_id from keyed)
 {% else %}
     select
         customer_tag_id,
