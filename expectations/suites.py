@@ -14,6 +14,7 @@ from typing import Any
 
 from expectations.config import EntityRules, VolumeRules
 from expectations.frames import unknown_reference_column
+from expectations.preload import import_great_expectations
 from sources.contract import Entity
 from sources.validate import rejection_rules
 
@@ -51,8 +52,7 @@ class Rule:
         return self.kwargs.get("column")
 
     def build(self):
-        import great_expectations.expectations as gxe  # ~6 s: only when validating
-
+        gxe = import_great_expectations().expectations  # ~6 s: only when validating
         return getattr(gxe, self.expectation_type)(
             **self.kwargs, meta={"check": self.check, "rule": self.name}
         )

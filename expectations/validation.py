@@ -22,6 +22,7 @@ from expectations.frames import (
     row_counts_frame,
 )
 from expectations.outcomes import CheckOutcome, RuleOutcome
+from expectations.preload import import_great_expectations
 from expectations.rejects import judge_rejects
 from expectations.suites import Rule, partition_rules, row_rules
 from sources.contract import Entity
@@ -38,8 +39,7 @@ class GxSession:
     """One ephemeral GX context for a run: suites, validations and the Data Docs site."""
 
     def __init__(self, docs_dir: Path | None):
-        import great_expectations as gx  # ~6 s: only when validating
-
+        gx = import_great_expectations()  # ~6 s: only when validating
         self._gx = gx
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = {"globally": False}

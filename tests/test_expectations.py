@@ -212,12 +212,22 @@ def test_each_row_rule_counts_the_rows_breaking_it_with_their_file_and_line(tmp_
     }
 
 
-def test_great_expectations_is_imported_in_the_background(tmp_path):
-    # a fresh interpreter, since the test process may have imported it already; from a file, as
-    # runs are started: under `python -c`, pyspark (which great_expectations imports when
-    # installed) takes itself for a doctest run and exits
-    script = tmp_path / "preload.py"
-    script.write_text(
+def _fresh_interpreter(code: str) -> str:
+    """What `python -c code` prints: a process whose __main__ has no file, as a daemon's run
+    worker's, and which has not imported great_expectations yet (the test process may have)."""
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return ran.stdout.strip()
+
+
+def test_great_expectations_is_imported_in_the_background():
+    printed = _fresh_interpreter(
         "import sys, threading\n"
         "from expectations.preload import start_importing_great_expectations\n"
         "start_importing_great_expectations()\n"
@@ -226,13 +236,18 @@ def test_great_expectations_is_imported_in_the_background(tmp_path):
         "        thread.join()\n"
         "print('great_expectations' in sys.modules)\n"
     )
-    ran = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    assert printed == "True"
 
-    assert ran.stdout.strip() == "True"
+
+def test_great_expectations_is_imported_without_pyspark_which_stays_importable():
+    # Imported by great_expectations, pyspark's connect module exits a process whose __main__
+    # has no file (it takes it for a doctest run): the gates of a daemon's run failed so.
+    printed = _fresh_interpreter(
+        "import sys\n"
+        "from expectations.preload import import_great_expectations\n"
+        "gx = import_great_expectations()\n"
+        "print(gx.__name__, 'pyspark' in sys.modules)\n"
+        "import pyspark\n"
+        "print(pyspark.__name__)\n"
+    )
+    assert printed.splitlines() == ["great_expectations False", "pyspark"]
