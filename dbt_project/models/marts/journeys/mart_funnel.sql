@@ -102,7 +102,7 @@ select
     stage_number,
     stage,
     cast(customers as {{ dbt.type_bigint() }}) as customers,
-    customers * 1.0 / nullif(
+    cast(customers as double) / nullif(
         lag(customers) over (
             partition by cohort_month, first_touch_channel order by stage_number
         ),
