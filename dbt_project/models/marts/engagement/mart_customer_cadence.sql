@@ -145,8 +145,8 @@ touch_gaps as (
 gap_summary as (
     select
         customer_key,
-        {{ median('case when occurred_date > ' ~ median_gap_window_start
-            ~ ' then gap_days end') }} as median_gap_days,
+        median(case when occurred_date > {{ median_gap_window_start }} then gap_days end)
+            as median_gap_days,
         max(
             case
                 when

@@ -55,7 +55,7 @@ counted as (
         stage_number,
         stage,
         count(*) as customers,
-        {{ median('days_from_previous') }} as median_days_from_previous
+        median(days_from_previous) as median_days_from_previous
     from staged
     group by cohort_month, first_touch_channel, stage_number, stage
 ),
