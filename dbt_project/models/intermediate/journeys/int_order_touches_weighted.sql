@@ -94,7 +94,8 @@ order_touches as (
 decayed as (
     select
         *,
-        power(0.5, seconds_before_order / ({{ half_life_days }} * 86400.0)) as decay
+        power(0.5, cast(seconds_before_order as double) / ({{ half_life_days }} * 86400))
+            as decay
     from order_touches
 ),
 
