@@ -2,7 +2,7 @@
     nothing to do. Elsewhere (Spark) they are external Parquet tables over the lake extraction
     writes, var `lake_dir`/raw/<table>/_dt=YYYY-MM-DD/: dropped and created again at the start of
     every run (dropping an external table never deletes its files), so that the table has the
-    lake's current columns and the days landed since the last run. Run by `on-run-start`. -#}
+    lake's current columns and every day landed so far. Run by `on-run-start`. -#}
 {% macro register_raw_sources() -%}
     {{ return(adapter.dispatch('register_raw_sources', 'cadence')()) }}
 {%- endmacro %}
@@ -20,12 +20,14 @@
         {%- for source in sources -%}
             {%- set table = source.schema ~ '.' ~ source.identifier -%}
             {%- do run_query('drop table if exists ' ~ table) -%}
-            {#- Creating the table over existing files infers the columns, the partition column _dt
-                (a date) and registers every partition found. -#}
+            {#- The columns and the partition column _dt (a date) are inferred from the files; the
+                catalog knows no partition until they are recovered: without it the table reads
+                empty. -#}
             {%- do run_query(
                 'create table ' ~ table ~ ' using parquet location '
                 ~ "'" ~ var('lake_dir') ~ '/raw/' ~ source.identifier ~ "'"
             ) -%}
+            {%- do run_query('alter table ' ~ table ~ ' recover partitions') -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
