@@ -10,20 +10,6 @@
 {%- endmacro %}
 
 
-{#- Median, portable: DuckDB has median(); Spark's percentile_approx is exact on small groups. -#}
-{% macro median(column) -%}
-    {{ return(adapter.dispatch('median', 'cadence')(column)) }}
-{%- endmacro %}
-
-{% macro duckdb__median(column) -%}
-    median({{ column }})
-{%- endmacro %}
-
-{% macro default__median(column) -%}
-    percentile_approx({{ column }}, 0.5)
-{%- endmacro %}
-
-
 {#- A 1-5 score by quintile of `order_by` over all rows: rank() gives tied values the same rank,
     so ties always share a score and the result does not depend on row order. -#}
 {% macro quintile_score(order_by) -%}

@@ -10,7 +10,7 @@
 {%- endmacro %}
 
 {% macro default__regexp_replace_all(string, pattern, replacement) -%}
-    regexp_replace({{ string }}, {{ pattern }}, {{ replacement }})
+    regexp_replace({{ string }}, {{ java_regex(pattern) }}, {{ replacement }})
 {%- endmacro %}
 
 
@@ -23,7 +23,7 @@
 {%- endmacro %}
 
 {% macro default__regexp_like(string, pattern) -%}
-    ({{ string }} rlike {{ pattern }})
+    ({{ string }} rlike {{ java_regex(pattern) }})
 {%- endmacro %}
 
 
@@ -36,7 +36,15 @@
 {%- endmacro %}
 
 {% macro default__regexp_extract_group(string, pattern, group) -%}
-    nullif(regexp_extract({{ string }}, {{ pattern }}, {{ group }}), '')
+    nullif(regexp_extract({{ string }}, {{ java_regex(pattern) }}, {{ group }}), '')
+{%- endmacro %}
+
+
+{#- A pattern (a quoted SQL literal) for Java's regular expressions, which Spark uses: Java reads
+    the POSIX class [:space:] as the characters ':', 's', 'p', 'a', 'c', 'e'; its \s is the same
+    whitespace (backslash doubled: Spark's string literals take backslash escapes). -#}
+{% macro java_regex(pattern) -%}
+    {{ pattern | replace('[:space:]', '\\\\s') }}
 {%- endmacro %}
 
 
@@ -101,4 +109,19 @@
     select explode(sequence(
         cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day
     )) as day
+{%- endmacro %}
+
+
+{#- The values of a group joined by `delimiter` (a quoted literal) in ascending order. dbt's
+    listagg cannot order on Spark, where a group's values come in no set order. -#}
+{% macro sorted_string_agg(column, delimiter) -%}
+    {{ return(adapter.dispatch('sorted_string_agg', 'cadence')(column, delimiter)) }}
+{%- endmacro %}
+
+{% macro duckdb__sorted_string_agg(column, delimiter) -%}
+    {{ dbt.listagg(column, delimiter, 'order by ' ~ column) }}
+{%- endmacro %}
+
+{% macro default__sorted_string_agg(column, delimiter) -%}
+    array_join(array_sort(collect_list({{ column }})), {{ delimiter }})
 {%- endmacro %}

@@ -93,7 +93,8 @@ order_touches as (
 decayed as (
     select
         *,
-        power(0.5, seconds_before_order / ({{ half_life_days }} * 86400.0)) as decay
+        power(0.5, cast(seconds_before_order as double) / ({{ half_life_days }} * 86400))
+            as decay
     from order_touches
 ),
 
@@ -104,7 +105,7 @@ touch_weights as (
         channel,
         case when touch_number = 1 then 1.0 else 0.0 end as first_touch,
         case when touch_number = order_touches then 1.0 else 0.0 end as last_touch,
-        1.0 / order_touches as linear,
+        cast(1 as double) / order_touches as linear,
         decay / sum(decay) over (partition by order_id) as time_decay,
         case
             when order_touches = 1 then 1.0

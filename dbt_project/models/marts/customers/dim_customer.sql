@@ -3,11 +3,14 @@
 -- recent non-null CRM values (by updated_at, then customer_id); the primary phone and email
 -- prefer a non-junk CRM value, then the most recently seen non-junk value from any source.
 -- Incremental (delete+insert on customer_key): a run rebuilds the customers it re-labelled and
--- the unresolved bucket; the post-hook removes customers absorbed by a merge.
+-- the unresolved bucket; the post-hook removes customers absorbed by a merge (a table built
+-- whole holds none).
 {{ config(
     unique_key='customer_key',
-    post_hook="delete from {{ this }} where not is_unresolved_bucket and customer_key not in
-        (select customer_key from {{ ref('int_records_clustered') }})"
+    post_hook="{% if is_incremental() %}
+        delete from {{ this }} where not is_unresolved_bucket and customer_key not in
+            (select customer_key from {{ ref('int_records_clustered') }})
+        {% endif %}"
 ) }}
 -- depends_on: {{ ref('int_records_relabelled') }}
 
@@ -69,7 +72,7 @@ crm_attributes as (
         {{ latest_non_null('owner_rep_id', 'recency') }} as owner_rep_id,
         {{ latest_non_null('region', 'recency') }} as region,
         {{ latest_non_null('industry', 'recency') }} as industry,
-        {{ dbt.listagg('customer_id', "', '", 'order by customer_id') }} as crm_customer_ids,
+        {{ sorted_string_agg('customer_id', "', '") }} as crm_customer_ids,
         count(*) as crm_record_count
     from crm_customers
     group by customer_key

@@ -117,15 +117,16 @@ select
     {%- for column in counts %}
         cast({{ column }} as {{ dbt.type_bigint() }}) as {{ column }},
     {%- endfor %}
-    delivered * 1.0 / nullif(sent, 0) as delivery_rate,
-    bounced * 1.0 / nullif(sent, 0) as bounce_rate,
-    unique_opens * 1.0 / nullif(delivered, 0) as open_rate,
-    unique_opens_including_machine * 1.0 / nullif(delivered, 0) as open_rate_including_machine,
-    machine_opens * 1.0 / nullif(total_opens + machine_opens, 0) as machine_open_share,
-    unique_clicks * 1.0 / nullif(delivered, 0) as click_rate,
-    unique_clicks * 1.0 / nullif(unique_opens, 0) as click_to_open_rate,
-    replies * 1.0 / nullif(delivered, 0) as reply_rate,
-    unsubscribes * 1.0 / nullif(delivered, 0) as unsubscribe_rate,
-    spam_reports * 1.0 / nullif(delivered, 0) as spam_report_rate,
+    cast(delivered as double) / nullif(sent, 0) as delivery_rate,
+    cast(bounced as double) / nullif(sent, 0) as bounce_rate,
+    cast(unique_opens as double) / nullif(delivered, 0) as open_rate,
+    cast(unique_opens_including_machine as double) / nullif(delivered, 0)
+        as open_rate_including_machine,
+    cast(machine_opens as double) / nullif(total_opens + machine_opens, 0) as machine_open_share,
+    cast(unique_clicks as double) / nullif(delivered, 0) as click_rate,
+    cast(unique_clicks as double) / nullif(unique_opens, 0) as click_to_open_rate,
+    cast(replies as double) / nullif(delivered, 0) as reply_rate,
+    cast(unsubscribes as double) / nullif(delivered, 0) as unsubscribe_rate,
+    cast(spam_reports as double) / nullif(delivered, 0) as spam_report_rate,
     last_delivered_date
 from campaign_days

@@ -145,8 +145,8 @@ touch_gaps as (
 gap_summary as (
     select
         customer_key,
-        {{ median('case when occurred_date > ' ~ median_gap_window_start
-            ~ ' then gap_days end') }} as median_gap_days,
+        median(case when occurred_date > {{ median_gap_window_start }} then gap_days end)
+            as median_gap_days,
         max(
             case
                 when
@@ -222,7 +222,7 @@ targeted as (
         tiers.tier,
         tiers.min_touches_per_30_days,
         tiers.max_touches_per_30_days,
-        30.0 / tiers.min_touches_per_30_days as expected_gap_days,
+        cast(30 as double) / tiers.min_touches_per_30_days as expected_gap_days,
         case
             when measured.engagement_prior_{{ prior_days }}d > 0
                 then

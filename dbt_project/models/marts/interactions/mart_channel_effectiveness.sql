@@ -59,12 +59,12 @@ select
     cast(month_start as date) as month_start,
     touches,
     responses,
-    responses * 1.0 / touches as response_rate,
+    cast(responses as double) / touches as response_rate,
     {%- for days in conversion_windows %}
         touches_with_order_{{ days }}d,
     {%- endfor %}
     {%- for days in conversion_windows %}
-        touches_with_order_{{ days }}d * 1.0 / touches as conversion_rate_{{ days }}d,
+        cast(touches_with_order_{{ days }}d as double) / touches as conversion_rate_{{ days }}d,
     {%- endfor %}
     {{ dbt.dateadd('day', conversion_windows | max, month_end) }}
     <= {{ as_of_date() }} as is_window_complete

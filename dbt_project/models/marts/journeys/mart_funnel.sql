@@ -55,7 +55,7 @@ counted as (
         stage_number,
         stage,
         count(*) as customers,
-        {{ median('days_from_previous') }} as median_days_from_previous
+        median(days_from_previous) as median_days_from_previous
     from staged
     group by cohort_month, first_touch_channel, stage_number, stage
 ),
@@ -102,7 +102,7 @@ select
     stage_number,
     stage,
     cast(customers as {{ dbt.type_bigint() }}) as customers,
-    customers * 1.0 / nullif(
+    cast(customers as double) / nullif(
         lag(customers) over (
             partition by cohort_month, first_touch_channel order by stage_number
         ),

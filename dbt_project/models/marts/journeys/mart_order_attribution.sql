@@ -65,7 +65,7 @@ markov as (
         case
             when channel = 'direct' then 1.0
             when order_removal_effects > 0 then removal_effect / order_removal_effects
-            else 1.0 / order_channels
+            else cast(1 as double) / order_channels
         end as weight
     from effects
     -- a channel without removal effect earns nothing, as the rule-based models keep no 0 row
