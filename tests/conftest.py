@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -72,11 +73,16 @@ class Pipeline:
 
 
 def run_dbt(
-    home: Path, *args: str, project_dir: Path = DBT_PROJECT_DIR
+    home: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    project_dir: Path = DBT_PROJECT_DIR,
 ) -> subprocess.CompletedProcess:
-    """Run dbt on the warehouse of `home` (its `warehouse.duckdb`), its output captured, in the
-    profile environment a run gives dbt (the Python models import the project's code)."""
-    settings = Settings.from_env({**os.environ, "CADENCE_HOME": str(home)})
+    """Run dbt on the warehouse of `home`, its output captured, in the profile environment a run
+    gives dbt (the Python models import the project's code), with `env` added (the variables a
+    run hands over, or CADENCE_ENGINE); the target folder is kept from one call to the next."""
+    environment = {**os.environ, "CADENCE_HOME": str(home), **(env or {})}
+    settings = Settings.from_env(environment)
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
@@ -88,7 +94,7 @@ def run_dbt(
             "--target-path",
             str(home / "target"),
         ],
-        env={**os.environ, **resources_for(settings)["duckdb"].dbt_variables},
+        env={**environment, **resources_for(settings)["duckdb"].dbt_variables},
         capture_output=True,
         text=True,
         check=False,

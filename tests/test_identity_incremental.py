@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.project import DBT_PROJECT_DIR
+from tests.conftest import run_dbt
 
 RAW_TABLES = ["crm__customers", "crm__activities", "email__events", "orders__orders"]
 SELECTION = [
@@ -48,27 +45,15 @@ COMPARED = [
 
 
 def dbt(home: Path, *args: str) -> None:
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            *args,
-            "--select",
-            *SELECTION,
-            "--exclude-resource-type",
-            "test",
-            "--exclude-resource-type",
-            "unit_test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(home / "target"),
-        ],
-        env={**os.environ, "CADENCE_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = run_dbt(
+        home,
+        *args,
+        "--select",
+        *SELECTION,
+        "--exclude-resource-type",
+        "test",
+        "--exclude-resource-type",
+        "unit_test",
     )
     assert completed.returncode == 0, completed.stdout[-4000:]
 

@@ -6,14 +6,13 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from orchestration.partitions import range_tags, register_days
-from orchestration.project import DBT_PROJECT_DIR, dbt_project
+from orchestration.project import dbt_project
 from orchestration.run_scope import (
     AS_OF_DATE_ENV,
     RUN_START_ENV,
@@ -21,6 +20,7 @@ from orchestration.run_scope import (
     dbt_build,
     full_refresh_tags,
 )
+from tests.conftest import run_dbt
 
 DAY_1, DAY_2 = "2026-06-01", "2026-06-02"
 
@@ -49,25 +49,7 @@ def dbt(home: Path, command: str, *args: str, env: dict[str, str]) -> subprocess
     """`dbt <command>` of the staged CRM activities, with `env` added to the environment as a run
     hands it over (orchestration.run_scope); the target folder is kept from one call to the
     next."""
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            command,
-            "--select",
-            "stg_crm__activities",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(home / "target"),
-            *args,
-        ],
-        env={**os.environ, "CADENCE_HOME": str(home), **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_dbt(home, command, "--select", "stg_crm__activities", *args, env=env)
 
 
 def outcomes(home: Path) -> dict[str, tuple[str, int]]:

@@ -8,9 +8,7 @@ Spark)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.project import DBT_PROJECT_DIR
 from sources.contract import entities
+from tests.conftest import run_dbt
 from tests.spark_marts import mart_differences, spark_marts
 
 pytestmark = pytest.mark.spark
@@ -73,32 +71,16 @@ def spark_build(pipeline, tmp_path_factory) -> SparkBuild:
     with pipeline.connect() as con:
         as_of = con.execute("SELECT max(as_of_date) FROM marts.mart_customer_rfm").fetchone()[0]
     began = time.perf_counter()
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--selector",
-            "spark",
-            # The unit tests check SQL with fixed inputs, not the sample: DuckDB runs them, and
-            # on Spark they take longer than the build (int_records_clustered's: 4 min each).
-            "--exclude-resource-type",
-            "unit_test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(home / "target"),
-        ],
-        env={
-            **os.environ,
-            "CADENCE_HOME": str(home),
-            "CADENCE_ENGINE": "spark",
-            "CADENCE_DBT_AS_OF_DATE": as_of.isoformat(),
-        },
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_dbt(
+        home,
+        "build",
+        "--selector",
+        "spark",
+        # The unit tests check SQL with fixed inputs, not the sample: DuckDB runs them, and on
+        # Spark they take longer than the build (int_records_clustered's: 4 min each).
+        "--exclude-resource-type",
+        "unit_test",
+        env={"CADENCE_ENGINE": "spark", "CADENCE_DBT_AS_OF_DATE": as_of.isoformat()},
     )
     return SparkBuild(home / "lake" / "spark-warehouse", result, time.perf_counter() - began)
 
