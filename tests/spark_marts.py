@@ -12,17 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-FLOAT_TYPES = ("DOUBLE", "FLOAT")
+from orchestration.publishing.built_marts import parquet_scan
+from tests.bench.reference import comparable
 
 
 def spark_marts(spark_warehouse: Path) -> set[str]:
     """The tables Spark built in schema marts (seeds included)."""
     return {table.name for table in (spark_warehouse / "marts.db").iterdir() if table.is_dir()}
-
-
-def _comparable(column: str, data_type: str) -> str:
-    value = f'round("{column}", 6)' if data_type in FLOAT_TYPES else f'"{column}"'
-    return f"CAST({value} AS {data_type})"
 
 
 def mart_differences(
@@ -38,7 +34,7 @@ def mart_differences(
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{duckdb_warehouse}' AS duck (READ_ONLY)")
         for mart in sorted(marts):
-            spark = f"read_parquet('{spark_warehouse / 'marts.db' / mart}/*.parquet')"
+            spark = parquet_scan(spark_warehouse / "marts.db" / mart)
             types = dict(
                 con.execute(
                     "SELECT column_name, data_type FROM duckdb_columns() "
@@ -58,7 +54,7 @@ def mart_differences(
                 continue
             skipped = (left_out or {}).get(mart, set())
             values = ", ".join(
-                _comparable(column, data_type)
+                f"CAST({comparable(column, data_type)} AS {data_type})"
                 for column, data_type in types.items()
                 if column not in skipped
             )

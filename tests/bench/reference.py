@@ -173,7 +173,8 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: s
     )
 
 
-def _comparable(column: str, data_type: str) -> str:
+def comparable(column: str, data_type: str) -> str:
+    """A column as compared across builds: as it is, or rounded when floating point."""
     quoted = f'"{column}"'
     # Floating point sums may differ in the last bits with the order rows were added in.
     return f"round({quoted}, 6)" if data_type in ("DOUBLE", "FLOAT") else quoted
@@ -198,7 +199,7 @@ def compare(pipeline: Path, reference: Path, memory_limit: str = MEMORY_LIMIT) -
             if missing:
                 raise ValueError(f"reference {mart} lacks columns {', '.join(missing)}")
             # Cast both sides to the pipeline's types, so that equal values hash alike.
-            values = ", ".join(f"CAST({_comparable(c, theirs[c])} AS {theirs[c]})" for c in wanted)
+            values = ", ".join(f"CAST({comparable(c, theirs[c])} AS {theirs[c]})" for c in wanted)
             a, b = f"pipeline.marts.{mart}", f"reference.main.{mart}"
             fingerprint = f"SELECT count(*), sum(hash({values})::HUGEINT) FROM "
             (rows_a, sum_a), (rows_b, sum_b) = (
