@@ -70,8 +70,7 @@ def extract_landing(
             summary = load_partitions(
                 con, entity, landing.path, days, duckdb.scratch_dir, on_day_read=day_read
             )
-            iso_days = [day.isoformat() for day in days]
-            for repaired in sync_days(con, entity, iso_days, duckdb.lake_dir):
+            for repaired in sync_days(con, entity, keys, duckdb.lake_dir):
                 context.log.warning(f"raw lake written again from raw: {repaired}")
             for problem in summary.problems:
                 context.log.warning(problem)
