@@ -115,6 +115,9 @@ with customers as (
         where
             facts.occurred_date < (select rebuild_from from cutoff)
             and facts.customer_key not in (select customer_key from changed_customers)
+            -- the few customers with an order delivered in the run first: the correlated test
+            -- alone ran over every earlier fact (at 10M, the model's select 7.5 s -> 4.2 s)
+            and facts.customer_key in (select customer_key from conversion_days)
             and exists (
                 select 1 from conversion_days
                 where
