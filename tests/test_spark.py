@@ -23,7 +23,7 @@ from tests.spark_marts import mart_differences, spark_marts
 pytestmark = pytest.mark.spark
 
 # Marts the `spark` selector leaves to DuckDB (dbt_project/selectors.yml says why): the
-# lifetime-value Python models and what reads them, the snapshot's merges, the Markov chain's.
+# lifetime-value Python models and what reads them, and the snapshot's merges.
 DUCKDB_ONLY_MARTS = {
     "mart_clv_holdout_calibration",
     "mart_clv_model_fit",
@@ -35,8 +35,6 @@ DUCKDB_ONLY_MARTS = {
     "mart_customer_tag_history",
     "mart_tag_transitions",
     "mart_customer_merges",
-    "mart_order_attribution",
-    "mart_channel_attribution",
 }
 
 

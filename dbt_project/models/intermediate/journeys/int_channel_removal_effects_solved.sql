@@ -1,49 +1,52 @@
+{%- set squarings = var('markov_matrix_squarings') %}
+{{ config(post_hook="{{ drop_squared_matrix(var('markov_matrix_squarings')) }}") }}
 -- The Markov removal effect of each touch channel (grain: channel); definitions in
 -- _journeys__models.yml. A first-order Markov chain over the journeys of the state
 -- int_journey_transitions_counted, summed over customers (a matrix of at most channels + 3
 -- states): the probability of reaching 'conversion' from 'start', and again with each channel
 -- removed (its transitions lead to 'null'). Absorption probabilities come from squaring the
 -- transition matrix markov_matrix_squarings times (M^(2^n), conversion and null absorbing), which
--- needs joins and sums only, on any engine.
-{%- set squarings = var('markov_matrix_squarings') %}
+-- needs joins and sums only, on any engine (macro squared_matrix: CTEs on DuckDB, a table per
+-- power on Spark).
+{%- set transition_matrix %}
+    with counts as (
+        select
+            from_state,
+            to_state,
+            sum(transitions) as transitions
+        from {{ ref('int_journey_transitions_counted') }}
+        group by from_state, to_state
+    ),
 
-with counts as (
-    select
-        from_state,
-        to_state,
-        sum(transitions) as transitions
-    from {{ ref('int_journey_transitions_counted') }}
-    group by from_state, to_state
-),
+    probabilities as (
+        select
+            from_state,
+            to_state,
+            -- a double on every engine (Spark divides decimals to 6 places)
+            cast(transitions as double)
+            / sum(transitions) over (partition by from_state) as probability
+        from counts
+    ),
 
-probabilities as (
-    select
-        from_state,
-        to_state,
-        transitions * 1.0 / sum(transitions) over (partition by from_state) as probability
-    from counts
-),
+    channels as (
+        select distinct from_state as channel
+        from counts
+        where from_state <> 'start'
+    ),
 
-channels as (
-    select distinct from_state as channel
-    from counts
-    where from_state <> 'start'
-),
+    scenarios as (
+        -- '' is the chain as observed; every other scenario removes one channel
+        select '' as removed_channel
+        union all
+        select channel as removed_channel from channels
+    ),
 
-scenarios as (
-    -- '' is the chain as observed; every other scenario removes one channel
-    select '' as removed_channel
-    union all
-    select channel as removed_channel from channels
-),
+    absorbing_states as (
+        select 'conversion' as state
+        union all
+        select 'null' as state
+    )
 
-absorbing_states as (
-    select 'conversion' as state
-    union all
-    select 'null' as state
-),
-
-matrix_0 as (
     select
         scenarios.removed_channel,
         probabilities.from_state,
@@ -69,28 +72,17 @@ matrix_0 as (
         1.0 as probability
     from scenarios
     cross join absorbing_states as absorbing
-),
-{% for power in range(1, squarings + 1) %}
-    matrix_{{ power }} as {{ materialized_cte() }} (
-        select
-            earlier.removed_channel,
-            earlier.from_state,
-            later.to_state,
-            sum(earlier.probability * later.probability) as probability
-        from matrix_{{ power - 1 }} as earlier
-        inner join matrix_{{ power - 1 }} as later
-            on
-                earlier.removed_channel = later.removed_channel
-                and earlier.to_state = later.from_state
-        group by earlier.removed_channel, earlier.from_state, later.to_state
-    ),
-{% endfor %}
+{%- endset %}
+
+with {{ squared_matrix(transition_matrix, squarings) }}
+
 conversion as (
+    -- every scenario keeps its absorbing states' rows in every power
     select
         scenarios.removed_channel,
         coalesce(reached.probability, 0) as probability
-    from scenarios
-    left join matrix_{{ squarings }} as reached
+    from (select distinct removed_channel from matrix_squared) as scenarios
+    left join matrix_squared as reached
         on
             scenarios.removed_channel = reached.removed_channel
             and reached.from_state = 'start'

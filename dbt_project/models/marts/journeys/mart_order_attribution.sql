@@ -91,7 +91,15 @@ credited as (
 rounded as (
     select
         *,
-        cast(weight * reporting_amount as {{ exact_decimal_type() }}) as rounded_revenue,
+        -- in exact decimals, rounded half up on both engines: a double product rounds an exact
+        -- half cent by its binary value on DuckDB (261.835 -> 261.83) and up on Spark (261.84).
+        -- The widths keep the product exact: DuckDB keeps a product of two decimals of width 18
+        -- or less in 18 digits (it overflowed at 10^4), and types this one decimal(37, 14);
+        -- Spark decimal(14 + 23 + 1 = 38, 14) (any wider and it would cut the scale to 6).
+        cast(
+            cast(weight as decimal(14, 12)) * cast(reporting_amount as decimal(23, 2))
+            as {{ exact_decimal_type() }}
+        ) as rounded_revenue,
         row_number() over (
             partition by order_id, model
             order by weight desc, channel asc, interaction_id asc
