@@ -26,8 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # beside dbt's: 3GB is meant to keep a 50M-row build within 6 GiB (see the README's Benchmark).
 DEFAULT_MEMORY_LIMIT = "3GB"
 # dbt builds this many independent nodes at once, on one DuckDB database (one process, a cursor
-# each). More threads sped up the daily run of a 1M warehouse on this 2-core machine, not of a 10M
-# one, whose nodes keep both cores busy (the README's Benchmark has the figures).
+# each). On this 2-core machine, idle, 1 is fastest: the 1M daily run took 68.5 s with 1 thread,
+# 75.3 s with 2 and 76.9 s with 4 (the README's Benchmark); measure again on more cores.
 DEFAULT_DBT_THREADS = 1
 DEFAULT_KEEP_VERSIONS = 3
 DEFAULT_RUN_WAIT_SECONDS = 3600

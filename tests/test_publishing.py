@@ -14,6 +14,7 @@ from orchestration.project import dbt_project
 from orchestration.publishing.build import build_version
 from orchestration.publishing.built_marts import DuckDBMarts, ParquetMarts
 from orchestration.publishing.currency import reporting_currency
+from orchestration.publishing.mart_nodes import mart_nodes
 from orchestration.publishing.masking import Mart, marts_from_manifest, masked_expression
 from orchestration.publishing.versions import (
     RollbackError,
@@ -30,12 +31,10 @@ PERSONAL = re.compile(r"email|phone|wechat|customer_name|identifier_value")
 
 
 def test_every_personal_looking_mart_column_declares_its_pii():
-    manifest = json.loads(dbt_project.manifest_path.read_text())
     declared = {m.name: set(m.pii) for m in marts_from_manifest(dbt_project.manifest_path)}
     undeclared = [
         f"{node['name']}.{column}"
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        for node in mart_nodes(dbt_project.manifest_path)
         for column in node["columns"]
         if PERSONAL.search(column)
         and not column.startswith(("is_in_", "touches_"))

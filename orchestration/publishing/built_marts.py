@@ -6,13 +6,13 @@ catalog `warehouse` holding schema `marts` with each mart and its descriptions, 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import duckdb
 
+from orchestration.publishing.mart_nodes import mart_nodes
 from sources.sql import quote_identifier, quote_literal
 
 CATALOG = "warehouse"
@@ -85,12 +85,10 @@ def parquet_scan(folder: Path) -> str:
 
 def _descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]]]:
     """Each mart's description and its columns' from dbt's manifest."""
-    manifest = json.loads(manifest_path.read_text())
     return {
         node["alias"] or node["name"]: (
             node.get("description") or "",
             {name: spec.get("description") or "" for name, spec in node["columns"].items()},
         )
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        for node in mart_nodes(manifest_path)
     }

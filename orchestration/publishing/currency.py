@@ -3,16 +3,15 @@ columns declare it in their `currency` meta (dbt renders the var into the manife
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from orchestration.publishing.mart_nodes import mart_nodes
 
 
 def reporting_currency(manifest_path: Path) -> str:
-    manifest = json.loads(manifest_path.read_text())
     currencies = {
         (column.get("meta") or {}).get("currency")
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        for node in mart_nodes(manifest_path)
         for column in node["columns"].values()
     } - {None}
     if len(currencies) != 1:

@@ -9,10 +9,10 @@ that has personal data, unmasked, for authorised users. A large fact declares
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.publishing.mart_nodes import mart_nodes
 from sources.sql import quote_identifier
 
 PII_KINDS = {"email", "phone", "name", "identifier"}
@@ -77,11 +77,8 @@ class Mart:
 
 def marts_from_manifest(manifest_path: Path) -> list[Mart]:
     """Every model of the marts folder, with its documented columns' pii meta."""
-    manifest = json.loads(manifest_path.read_text())
     marts = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node["fqn"][1] != "marts":
-            continue
+    for node in mart_nodes(manifest_path):
         pii = {}
         for column, spec in node["columns"].items():
             meta = spec.get("meta") or (spec.get("config") or {}).get("meta") or {}
