@@ -30,6 +30,18 @@ def to_pandas(
     return (selected.distinct() if distinct else selected).df()
 
 
+def for_engine(frame: pd.DataFrame, session):
+    """What a Python model returns: the frame on DuckDB (dbt-duckdb stores a pandas frame); on
+    Spark (`session` a SparkSession) a Spark DataFrame typed from the frame's dtypes, which Spark
+    cannot infer from a frame without rows."""
+    if not hasattr(session, "createDataFrame"):
+        return frame
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    schema = from_arrow_schema(pa.Schema.from_pandas(frame, preserve_index=False))
+    return session.createDataFrame(frame, schema=schema)
+
+
 def empty_frame(columns: dict[str, object]) -> pd.DataFrame:
     """No rows, with the dtypes the filled frame has, so the table's schema does not depend on
     whether the run had rows for it (strings as "str", dates as DATE)."""

@@ -9,6 +9,7 @@ the installed dbt-core package."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
@@ -16,9 +17,13 @@ from importlib.metadata import version as installed_version
 from dagster_dbt import DbtCliResource
 from packaging import version
 
+# dbt as every step and test starts it: this interpreter running orchestration/dbt_command.py,
+# dbt's own command plus Python models on Spark's in-process session.
+DBT_COMMAND = (sys.executable, "-m", "orchestration.dbt_command")
+
 
 class EnvironmentDbtCli(DbtCliResource):
-    """The dbt CLI of this environment (definitions.py names its executable)."""
+    """The dbt CLI of this environment (definitions.py starts it as DBT_COMMAND)."""
 
     @cached_property
     def _cli_version(self) -> version.Version:

@@ -1,8 +1,5 @@
 """The one Definitions object of Cadence."""
 
-import sys
-from pathlib import Path
-
 import dagster as dg
 
 from orchestration.assets.dbt import dbt_models
@@ -10,7 +7,7 @@ from orchestration.assets.extract import extract_landing
 from orchestration.assets.publish import published_marts
 from orchestration.assets.report import published_report
 from orchestration.automation import daily_schedule, landing_sensor, weekly_full_rebuild
-from orchestration.dbt_cli import EnvironmentDbtCli
+from orchestration.dbt_cli import DBT_COMMAND, EnvironmentDbtCli
 from orchestration.jobs import materialize_everything
 from orchestration.project import dbt_project
 from orchestration.resources import resources_for
@@ -26,7 +23,9 @@ defs = dg.Definitions(
         **resources_for(Settings.from_env()),
         # The dbt of this environment, whether or not the virtualenv is on PATH.
         "dbt": EnvironmentDbtCli(
-            project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+            project_dir=dbt_project,
+            dbt_executable=DBT_COMMAND[0],
+            global_config_flags=list(DBT_COMMAND[1:]),
         ),
     },
     # One process: DuckDB allows one writer per file, and every step writes the warehouse.

@@ -109,6 +109,8 @@ class Warehouse(DuckDBResource):
             "CADENCE_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
             "CADENCE_DBT_THREADS": str(self.dbt_threads),
             "CADENCE_CODE_DIR": str(REPO_ROOT),
+            # orchestration.dbt_command, and the lifetime-value models' clv/ on Spark
+            "PYTHONPATH": str(REPO_ROOT),
         }
 
     @contextmanager

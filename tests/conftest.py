@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ import duckdb
 import pytest
 
 from orchestration.cli.runner import run_everything
+from orchestration.dbt_cli import DBT_COMMAND
 from orchestration.project import DBT_PROJECT_DIR
 from orchestration.resources import resources_for
 from orchestration.settings import Settings
@@ -85,7 +85,7 @@ def run_dbt(
     settings = Settings.from_env(environment)
     return subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"),
+            *DBT_COMMAND,
             *args,
             "--project-dir",
             str(project_dir),

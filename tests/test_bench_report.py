@@ -24,7 +24,7 @@ SCALE = {
         "marts_equal": True,
         "breakdown": {
             "steps": {"extract_landing": 3.0, "dbt_models": 6.0, "published__marts": 1.0},
-            "dbt": {"execution": 4.0, "models": 2.5, "tests": 1.0, "seeds and snapshots": 0.5},
+            "dbt": {"execution": 4.0, "models": 2.5, "tests": 1.0, "seeds": 0.5},
             "dbt step beyond execution (start, parse, Dagster events)": 2.0,
             "outside the steps (interpreter, imports, run setup, summary)": 2.0,
             "fixed costs": {"interpreter": 0.1, "dbt start": 1.0},

@@ -13,7 +13,10 @@ from orchestration.definitions import defs
 def test_the_dbt_resource_starts_no_dbt_to_learn_its_version(monkeypatch):
     dbt = defs.resources["dbt"]
     printed = subprocess.run(
-        [dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True
+        [dbt.dbt_executable, *dbt.global_config_flags, "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     expected = re.search(r"(\d+\.\d+\.\d+)", printed).group(1)
 

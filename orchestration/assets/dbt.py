@@ -26,15 +26,14 @@ def dbt_target_dir(home: Path) -> Path:
 
 
 class CadenceDbtTranslator(DagsterDbtTranslator):
-    """Models are grouped by their layer folder (staging, intermediate, marts); seeds and
-    snapshots by their kind."""
+    """Models are grouped by their layer folder (staging, intermediate, marts), seeds as seeds."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
         if resource_type == "model":
             return dbt_resource_props["fqn"][1]
-        if resource_type in ("seed", "snapshot"):
-            return f"{resource_type}s"
+        if resource_type == "seed":
+            return "seeds"
         return super().get_group_name(dbt_resource_props)
 
 

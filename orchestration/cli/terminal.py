@@ -27,7 +27,7 @@ STEPS = {
     "published__report": "write the HTML report",
 }
 DBT_STEP = "dbt_models"
-# One dbt node done: a model, seed or snapshot materialised, or a test evaluated as a check.
+# One dbt node done: a model or seed materialised, or a test evaluated as a check.
 NODE_DONE = {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION}
 # A finished step as printed below (`make bench` reads the steps' durations from it).
 STEP_DONE_LINE = re.compile(r"^\[[\d:]+\] (\S+)\s+done in ([\d,.]+) s$", re.MULTILINE)

@@ -79,7 +79,7 @@ def dbt_split(run_results: dict | None) -> dict[str, float]:
         "execution": round(run_results["elapsed_time"], 2),
         "models": total("model."),
         "tests": total("test.") + total("unit_test."),
-        "seeds and snapshots": total("seed.") + total("snapshot."),
+        "seeds": total("seed."),
     }
 
 

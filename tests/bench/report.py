@@ -97,7 +97,7 @@ def incremental_breakdown(incremental: dict) -> list[str]:
         _row("  dbt build (models + tests)", steps.get("dbt_models")),
         _row("    dbt models", dbt.get("models")),
         _row("    dbt tests", dbt.get("tests")),
-        _row("    dbt seeds and snapshots", dbt.get("seeds and snapshots")),
+        _row("    dbt seeds", dbt.get("seeds")),
         _row(
             "    dbt start, parse, events",
             parts["dbt step beyond execution (start, parse, Dagster events)"],

@@ -1,26 +1,28 @@
 -- Customer keys that changed between runs (grain: previous_customer_key, customer_key,
 -- changed_at): when new data links two people's records, the later-anchored key's records move
 -- to the surviving key. Nothing merges silently: every move is listed with its record count.
--- Incremental: a run appends the changes the snapshot recorded since the latest one listed
--- here; the snapshot keeps the history across full rebuilds, so a full rebuild lists it again.
+-- Incremental: a run appends the changes int_key_assignments_recorded recorded since the latest
+-- one listed here; that history survives full rebuilds, so a full rebuild lists it again.
 {{ config(unique_key='customer_merge_id') }}
 
-with assignments as (
-    select * from {{ ref('snap_customer_key_assignments') }}
-),
-
-moves as (
+with moves as (
     select
-        previous.record_key,
-        previous.customer_key as previous_customer_key,
-        current_assignment.customer_key,
-        current_assignment.dbt_valid_from as changed_at
-    from assignments as previous
-    inner join assignments as current_assignment
-        on
-            previous.record_key = current_assignment.record_key
-            and previous.dbt_valid_to = current_assignment.dbt_valid_from
-    where previous.customer_key <> current_assignment.customer_key
+        record_key,
+        previous_customer_key,
+        customer_key,
+        assigned_at as changed_at
+    from (
+        select
+            record_key,
+            customer_key,
+            assigned_at,
+            lag(customer_key) over (
+                partition by record_key order by assigned_at
+            ) as previous_customer_key
+        from {{ ref('int_key_assignments_recorded') }}
+    ) as assignments
+    -- a record's first assignment is no move; each later one is a change of key
+    where previous_customer_key is not null
 ),
 
 {% if is_incremental() -%}

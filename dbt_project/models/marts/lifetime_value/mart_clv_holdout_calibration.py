@@ -8,7 +8,7 @@ Empty while fewer than var clv_min_repeat_buyers customers repeated a purchase b
 holdout."""
 
 from clv.calibration import holdout_comparison
-from clv.frames import as_of_date, to_pandas
+from clv.frames import as_of_date, for_engine, to_pandas
 
 
 def model(dbt, session):
@@ -22,10 +22,11 @@ def model(dbt, session):
         distinct=True,
     ).rename(columns={"occurred_date": "order_date"})
     customers = to_pandas(dbt.ref("mart_customer_rfm"), ["customer_key"])["customer_key"]
-    return holdout_comparison(
+    comparison = holdout_comparison(
         purchase_days[purchase_days["customer_key"].isin(customers)],
         as_of,
         holdout_days=int(settings["holdout_days"]),
         frequency_cap=int(settings["frequency_cap"]),
         min_repeat_buyers=int(settings["min_repeat_buyers"]),
     )
+    return for_engine(comparison, session)

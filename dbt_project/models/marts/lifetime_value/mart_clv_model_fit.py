@@ -7,7 +7,7 @@ more, a fit that does not converge fails this model, naming the model and why, s
 downstream is built from it and nothing is published. The likelihoods and their references are
 in clv/ at the repository root."""
 
-from clv.frames import as_of_date, to_pandas
+from clv.frames import as_of_date, for_engine, to_pandas
 from clv.lifetime_value import fit_models, fit_table
 
 SUMMARY = [
@@ -19,13 +19,8 @@ SUMMARY = [
 
 
 def model(dbt, session):
-    dbt.config(
-        materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key=["as_of_date", "model"],
-        on_schema_change="fail",
-    )
+    # materialized per engine: _lifetime_value__models.yml
     settings = dbt.config.get("meta")  # the vars, in _lifetime_value__models.yml
     summary = to_pandas(dbt.ref("mart_customer_rfm"), SUMMARY)
     fits = fit_models(summary, min_repeat_buyers=int(settings["min_repeat_buyers"]))
-    return fit_table(as_of_date(dbt.ref("int_as_of_dates_resolved")), fits)
+    return for_engine(fit_table(as_of_date(dbt.ref("int_as_of_dates_resolved")), fits), session)

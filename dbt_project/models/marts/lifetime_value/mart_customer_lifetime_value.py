@@ -4,7 +4,7 @@ run fitted in mart_clv_model_fit; no rows while a model had too little data to b
 Definitions in _lifetime_value__models.yml; the formulas with their references in clv/ at the
 repository root."""
 
-from clv.frames import as_of_date, to_pandas
+from clv.frames import as_of_date, for_engine, to_pandas
 from clv.lifetime_value import (
     PARAMETER_COLUMNS,
     ValueSettings,
@@ -39,6 +39,6 @@ def model(dbt, session):
     )
     params = params_from_fit_table(fits)
     if params is None:
-        return no_values()
+        return for_engine(no_values(), session)
     summary = to_pandas(dbt.ref("mart_customer_rfm"), SUMMARY)
-    return customer_values(summary, *params, value_settings)
+    return for_engine(customer_values(summary, *params, value_settings), session)
