@@ -53,14 +53,17 @@ class ParquetMarts:
         for folder in sorted(p for p in schema_dir.iterdir() if p.is_dir()):
             table, documented = descriptions.get(folder.name, ("", {}))
             scan = parquet_scan(folder)
-            found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+            types = dict(
+                row[:2] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+            )
+            found = list(types)
             # The documented order is the model's (dbt-duckdb's table); Spark moves partition
             # columns last.
             ordered = [c for c in documented if c in found] + [
                 c for c in found if c not in documented
             ]
             view = f"{CATALOG}.marts.{quote_identifier(folder.name)}"
-            select = ", ".join(quote_identifier(c) for c in ordered)
+            select = ", ".join(_as_in_duckdb(c, types[c]) for c in ordered)
             con.execute(f"CREATE VIEW {view} AS SELECT {select} FROM {scan}")
             if table:
                 con.execute(f"COMMENT ON VIEW {view} IS {quote_literal(table)}")
@@ -70,6 +73,17 @@ class ParquetMarts:
                         f"COMMENT ON COLUMN {view}.{quote_identifier(column)} "
                         f"IS {quote_literal(documented[column])}"
                     )
+
+
+def _as_in_duckdb(column: str, data_type: str) -> str:
+    """`column` typed as the DuckDB engine's table types it. Spark's timestamps are instants,
+    stored in Parquet as adjusted to UTC, which DuckDB reads as TIMESTAMP WITH TIME ZONE; every
+    timestamp of the marts is UTC, and the DuckDB engine's are TIMESTAMP: the same wall time in
+    UTC."""
+    name = quote_identifier(column)
+    if data_type == "TIMESTAMP WITH TIME ZONE":
+        return f"timezone('UTC', {name}) AS {name}"
+    return name
 
 
 def parquet_scan(folder: Path) -> str:

@@ -715,7 +715,13 @@ per_customer as (
 ),
 
 repeats as (
-    select purchase_days.customer_key, avg(purchase_days.revenue) as mean_repeat_revenue
+    -- to the cent, rounded half up from the exact mean (avg's double would round 4392.565 down)
+    select
+        purchase_days.customer_key,
+        cast(
+            round(cast(sum(purchase_days.revenue * 100) as double) / count(*)) / 100
+            as decimal(18, 2)
+        ) as mean_repeat_revenue
     from purchase_days
     inner join per_customer using (customer_key)
     where purchase_days.order_date > per_customer.first_order_date

@@ -190,18 +190,23 @@ measured as (
                 as customer_initiated_{{ days }}d,
         {%- endfor %}
         gap_summary.median_gap_days,
-        last_gaps.last_gap_days,
+        -- day counts in 64 bits on both engines (Spark's datediff is a 32-bit int)
+        cast(last_gaps.last_gap_days as {{ dbt.type_bigint() }}) as last_gap_days,
         windowed.last_touch_at,
         windowed.last_touch_channel,
         windowed.last_response_at,
-        {{ dbt.datediff('windowed.last_touch_date', as_of_date(), 'day') }}
-            as days_since_last_touch,
-        {{ dbt.datediff('windowed.last_customer_initiated_date', as_of_date(), 'day') }}
-            as days_since_last_customer_initiated,
-        {{ dbt.datediff(
+        cast(
+            {{ dbt.datediff('windowed.last_touch_date', as_of_date(), 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as days_since_last_touch,
+        cast(
+            {{ dbt.datediff('windowed.last_customer_initiated_date', as_of_date(), 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as days_since_last_customer_initiated,
+        cast({{ dbt.datediff(
             'greatest(customers.first_seen_date, history.history_start_date)',
             as_of_date(), 'day'
-        ) }} as days_observed,
+        ) }} as {{ dbt.type_bigint() }}) as days_observed,
         gap_summary.last_burst_date,
         coalesce(windowed.engagement_last_{{ recent_days }}d, 0)
             as engagement_last_{{ recent_days }}d,
@@ -226,8 +231,14 @@ targeted as (
         case
             when measured.engagement_prior_{{ prior_days }}d > 0
                 then
-                    (measured.engagement_last_{{ recent_days }}d / {{ recent_days }}.0)
-                    / (measured.engagement_prior_{{ prior_days }}d / {{ prior_days }}.0)
+                    (
+                        cast(measured.engagement_last_{{ recent_days }}d as double)
+                        / {{ recent_days }}
+                    )
+                    / (
+                        cast(measured.engagement_prior_{{ prior_days }}d as double)
+                        / {{ prior_days }}
+                    )
         end as frequency_trend,
         coalesce(
             measured.engagement_prior_{{ prior_days }}d >= {{ decline_min_prior }}

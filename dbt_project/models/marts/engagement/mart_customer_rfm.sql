@@ -38,7 +38,7 @@ first_purchase_days as (
 repeat_purchases as (
     select
         purchase_days.customer_key,
-        cast(avg(purchase_days.revenue) as {{ exact_decimal_type() }}) as mean_repeat_revenue
+        {{ mean_to_the_cent('purchase_days.revenue') }} as mean_repeat_revenue
     from purchase_days
     inner join first_purchase_days
         on purchase_days.customer_key = first_purchase_days.customer_key
@@ -61,15 +61,22 @@ measured as (
         firsts.customer_key,
         firsts.first_order_date,
         firsts.last_order_date,
-        {{ dbt.datediff('firsts.last_order_date', 'as_of.as_of_date', 'day') }}
-            as recency_days,
+        -- day counts in 64 bits on both engines (Spark's datediff is a 32-bit int)
+        cast(
+            {{ dbt.datediff('firsts.last_order_date', 'as_of.as_of_date', 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as recency_days,
         coalesce(windowed.frequency_orders, 0) as frequency_orders,
         coalesce(windowed.monetary, 0) as monetary,
         firsts.purchase_days - 1 as lifetimes_frequency,
-        {{ dbt.datediff('firsts.first_order_date', 'firsts.last_order_date', 'day') }}
-            as lifetimes_recency,
-        {{ dbt.datediff('firsts.first_order_date', 'as_of.as_of_date', 'day') }}
-            as lifetimes_t,
+        cast(
+            {{ dbt.datediff('firsts.first_order_date', 'firsts.last_order_date', 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as lifetimes_recency,
+        cast(
+            {{ dbt.datediff('firsts.first_order_date', 'as_of.as_of_date', 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as lifetimes_t,
         coalesce(repeats.mean_repeat_revenue, 0) as lifetimes_monetary_value
     from first_purchase_days as firsts
     cross join as_of

@@ -38,14 +38,15 @@ valued as (
 select
     {{ hash_columns(['owner_rep_id', 'customer_key']) }} as followup_id,
     owner_rep_id,
-    row_number() over (
+    -- ranks in 64 bits on both engines (Spark's row_number is a 32-bit int)
+    cast(row_number() over (
         partition by owner_rep_id
         order by value_weight * days_overdue desc, days_overdue desc, customer_key asc
-    ) as queue_rank,
-    row_number() over (
+    ) as {{ dbt.type_bigint() }}) as queue_rank,
+    cast(row_number() over (
         partition by owner_rep_id
         order by value_at_risk desc, value_weight * days_overdue desc, customer_key asc
-    ) as value_at_risk_rank,
+    ) as {{ dbt.type_bigint() }}) as value_at_risk_rank,
     customer_key,
     customer_name,
     tier,
