@@ -73,7 +73,7 @@ SPARK_TESTS := tests/test_spark.py
 pytest: manifest  ## the test suite (incl. a full materialisation of a small sample; not the Spark build)
 	$(PY) -m pytest --ignore=$(SPARK_TESTS)
 
-test-spark: manifest  ## the test sample's models built on Spark (dbt's spark selector), each mart equal to the DuckDB build's (needs Java 17)
+test-spark: manifest  ## the test sample's whole run on Spark, every published mart equal to the DuckDB run's (needs Java 17)
 	$(PY) -m pytest $(SPARK_TESTS)
 
 test: lint pytest  ## everything CI runs

@@ -1,10 +1,10 @@
-"""The marts the Spark engine built against the DuckDB engine's, as multisets.
+"""The marts the Spark engine published against the DuckDB engine's, as multisets.
 
-Spark's marts are Parquet tables under its warehouse dir (`<warehouse>/marts.db/<mart>/`, see
-dbt_project/profiles.yml); DuckDB reads them beside the DuckDB warehouse's tables. Both sides are
-cast to the DuckDB mart's column types, and floating-point columns rounded to 6 decimals (a float
-sum depends on the order rows are added in, which differs between engines), as `make bench`
-compares the pipeline with its reference."""
+Both engines publish into the same kind of DuckDB files (`published/cadence.duckdb`, personal
+data masked, and `cadence_restricted.duckdb`); a mart is equal when its columns, their types and
+its rows are. Floating-point columns are rounded to 6 decimals (a float sum depends on the order
+rows are added in, which differs between engines), as `make bench` compares the pipeline with its
+reference."""
 
 from __future__ import annotations
 
@@ -12,60 +12,84 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publishing.built_marts import parquet_scan
+from orchestration.publishing.versions import PUBLISHED_FILES
 from tests.bench.reference import comparable
 
 
-def spark_marts(spark_warehouse: Path) -> set[str]:
-    """The tables Spark built in schema marts (seeds included)."""
-    return {table.name for table in (spark_warehouse / "marts.db").iterdir() if table.is_dir()}
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, mart: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = ? AND schema_name = 'marts' AND table_name = ? "
+            "ORDER BY column_index",
+            [catalog, mart],
+        ).fetchall()
+    )
 
 
-def mart_differences(
-    duckdb_warehouse: Path,
-    spark_warehouse: Path,
-    marts: set[str],
-    left_out: dict[str, set[str]] | None = None,
-) -> dict[str, tuple[int, int]]:
-    """Per mart that differs: the rows only in DuckDB's build, and only in Spark's, without the
-    columns `left_out` names per mart. A mart whose columns differ counts every row of both as
-    different."""
-    differences = {}
+def published_marts(published: Path) -> dict[str, set[str]]:
+    """Per published file, the marts it holds."""
+    marts = {}
     with duckdb.connect() as con:
-        con.execute(f"ATTACH '{duckdb_warehouse}' AS duck (READ_ONLY)")
-        for mart in sorted(marts):
-            spark = parquet_scan(spark_warehouse / "marts.db" / mart)
-            types = dict(
-                con.execute(
-                    "SELECT column_name, data_type FROM duckdb_columns() "
-                    "WHERE database_name = 'duck' AND schema_name = 'marts' AND table_name = ?",
-                    [mart],
+        for name in PUBLISHED_FILES:
+            con.execute(f"ATTACH '{published / name}' AS published (READ_ONLY)")
+            marts[name] = {
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = 'published' AND schema_name = 'marts'"
+                ).fetchall()
+            }
+            con.execute("DETACH published")
+    return marts
+
+
+def published_differences(
+    duckdb_published: Path,
+    spark_published: Path,
+    left_out: dict[str, set[str]] | None = None,
+) -> dict[str, object]:
+    """Per published file and mart that differs (`<file>/<mart>`): the columns whose name or
+    type differ, or the rows only in DuckDB's and only in Spark's, without the columns `left_out`
+    names per mart."""
+    differences: dict[str, object] = {}
+    with duckdb.connect() as con:
+        for name in PUBLISHED_FILES:
+            con.execute(f"ATTACH '{duckdb_published / name}' AS duck (READ_ONLY)")
+            con.execute(f"ATTACH '{spark_published / name}' AS spark (READ_ONLY)")
+            marts = sorted(
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = 'duck' AND schema_name = 'marts'"
                 ).fetchall()
             )
-            spark_columns = [
-                row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {spark}").fetchall()
-            ]
-            if sorted(types) != sorted(spark_columns):
-                counts = (
-                    con.execute(f'SELECT count(*) FROM duck.marts."{mart}"').fetchone()[0],
-                    con.execute(f"SELECT count(*) FROM {spark}").fetchone()[0],
+            for mart in marts:
+                types = _columns(con, "duck", mart)
+                spark_types = _columns(con, "spark", mart)
+                if types != spark_types:
+                    differences[f"{name}/{mart}"] = {
+                        column: (types.get(column), spark_types.get(column))
+                        for column in types.keys() | spark_types.keys()
+                        if types.get(column) != spark_types.get(column)
+                    }
+                    continue
+                skipped = (left_out or {}).get(mart, set())
+                values = ", ".join(
+                    comparable(column, data_type)
+                    for column, data_type in types.items()
+                    if column not in skipped
                 )
-                differences[mart] = counts
-                continue
-            skipped = (left_out or {}).get(mart, set())
-            values = ", ".join(
-                f"CAST({comparable(column, data_type)} AS {data_type})"
-                for column, data_type in types.items()
-                if column not in skipped
-            )
-            sides = (f'duck.marts."{mart}"', spark)
-            only = tuple(
-                con.execute(
-                    f"SELECT count(*) FROM (SELECT {values} FROM {x} "
-                    f"EXCEPT ALL SELECT {values} FROM {y})"
-                ).fetchone()[0]
-                for x, y in (sides, sides[::-1])
-            )
-            if any(only):
-                differences[mart] = only
+                sides = (f'duck.marts."{mart}"', f'spark.marts."{mart}"')
+                only = tuple(
+                    con.execute(
+                        f"SELECT count(*) FROM (SELECT {values} FROM {x} "
+                        f"EXCEPT ALL SELECT {values} FROM {y})"
+                    ).fetchone()[0]
+                    for x, y in (sides, sides[::-1])
+                )
+                if any(only):
+                    differences[f"{name}/{mart}"] = only
+            con.execute("DETACH duck")
+            con.execute("DETACH spark")
     return differences
