@@ -67,7 +67,7 @@ def published_differences(
             for mart in marts:
                 types = _columns(con, "duck", mart)
                 spark_types = _columns(con, "spark", mart)
-                if types != spark_types:
+                if list(types.items()) != list(spark_types.items()):
                     differences[f"{name}/{mart}"] = {
                         column: (types.get(column), spark_types.get(column))
                         for column in types.keys() | spark_types.keys()

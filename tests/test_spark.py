@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from orchestration.process_environment import process_environment
-from tests.conftest import materialize
+from tests.conftest import materialize, run_dbt
 from tests.spark_marts import published_differences, published_marts
 
 pytestmark = pytest.mark.spark
@@ -90,3 +90,39 @@ def test_a_changed_row_or_type_is_a_difference(tampered, spark_run):
             "first_seen_at": ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP")
         },
     }
+
+
+def test_spark_appends_a_changed_key_to_the_history(spark_run):
+    """Spark keeps the key history across runs, as DuckDB does: two records whose latest row
+    holds another key get a row of their current one, and mart_customer_merges lists the move.
+    Last in this module: it changes the Spark run's home."""
+    history = spark_run.home / "lake" / "spark-warehouse" / "intermediate.db"
+    table = history / "int_key_assignments_recorded"
+    rewritten = history / "rewritten.parquet"
+    with duckdb.connect() as con:
+        records = con.execute(f"SELECT count(*) FROM '{table}/*.parquet'").fetchone()[0]
+        con.execute(
+            f"COPY (SELECT * REPLACE (CASE WHEN row_number() OVER (ORDER BY record_key) <= 2 "
+            f"THEN 'absorbed' ELSE customer_key END AS customer_key) FROM '{table}/*.parquet') "
+            f"TO '{rewritten}' (FORMAT parquet)"
+        )
+    for stale in [*table.glob("*.parquet"), *table.glob(".*.crc")]:
+        stale.unlink()
+    rewritten.rename(table / "part-00000-rewritten.parquet")
+    result = run_dbt(
+        spark_run.home,
+        "run",
+        "--select",
+        "int_key_assignments_recorded",
+        "mart_customer_merges",
+        env={"CADENCE_ENGINE": "spark"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    marts = spark_run.home / "lake" / "spark-warehouse" / "marts.db"
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT count(*) FROM '{table}/*.parquet'").fetchone()[0] == records + 2
+        moves = con.execute(
+            f"SELECT previous_customer_key, sum(records_moved) "
+            f"FROM '{marts}/mart_customer_merges/*.parquet' GROUP BY ALL"
+        ).fetchall()
+    assert moves == [("absorbed", 2)]
