@@ -38,8 +38,12 @@ def for_engine(frame: pd.DataFrame, session):
         return frame
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    schema = from_arrow_schema(pa.Schema.from_pandas(frame, preserve_index=False))
-    return session.createDataFrame(frame, schema=schema)
+    arrow = pa.Schema.from_pandas(frame, preserve_index=False)
+    # an empty column of text is an object column before pandas 3, typed null by Arrow
+    arrow = pa.schema(
+        [field.with_type(pa.string()) if pa.types.is_null(field.type) else field for field in arrow]
+    )
+    return session.createDataFrame(frame, schema=from_arrow_schema(arrow))
 
 
 def empty_frame(columns: dict[str, object]) -> pd.DataFrame:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -110,7 +111,9 @@ class Warehouse(DuckDBResource):
             "CADENCE_DBT_THREADS": str(self.dbt_threads),
             "CADENCE_CODE_DIR": str(REPO_ROOT),
             # orchestration.dbt_command, and the lifetime-value models' clv/ on Spark
-            "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+            ),
         }
 
     @contextmanager

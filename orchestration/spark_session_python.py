@@ -28,8 +28,9 @@ class SessionPythonJobHelper(PythonJobHelper):
     def submit(self, compiled_code: str) -> Any:
         from pyspark.sql import SparkSession  # imported with the session, not by dbt's start
 
-        # The session dbt-spark's connection created (builder.getOrCreate() in its cursor):
-        # a process has one, whichever dbt thread asks.
+        # The session dbt-spark's connection created (builder.getOrCreate() in its cursor),
+        # with the profile's warehouse dir and catalog: a process has one, whichever dbt thread
+        # asks, and it exists before any model runs (the on-run-start hook ran SQL through it).
         spark = SparkSession.builder.getOrCreate()
         exec(compile(compiled_code, self.model, "exec"), {"spark": spark})
 

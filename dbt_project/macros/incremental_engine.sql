@@ -27,7 +27,7 @@
 {%- endmacro %}
 
 
-{% materialization incremental, adapter='spark', supported_languages=['sql', 'python'] -%}
+{% materialization incremental, adapter='spark' -%}
     {%- if appends_on_spark() -%}
         {#- dbt-spark's, which this one overrides -#}
         {{ return(dbt.materialization_incremental_spark()) }}

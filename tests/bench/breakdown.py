@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 from orchestration.assets.dbt import dbt_target_dir
+from orchestration.dbt_cli import DBT_COMMAND
 from orchestration.project import DBT_PROJECT_DIR
 from orchestration.resources import resources_for
 from orchestration.settings import Settings
-
-DBT = str(Path(sys.executable).parent / "dbt")
 
 
 def _seconds(command: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
@@ -35,16 +34,17 @@ def fixed_costs(env: dict[str, str], home: Path, target: Path) -> dict[str, floa
     interpreter = _seconds([python, "-c", "pass"], env)
     project = _seconds([python, "-c", "import orchestration.definitions"], env)
     great_expectations = _seconds([python, "-c", "import great_expectations"], env)
-    dbt_start = _seconds([DBT, "--version"], env)
-    # A parse as the next run's: from the parse state the run left, in the profile environment
-    # it gives dbt (orchestration.resources.Warehouse.dbt_variables).
+    # dbt as a run starts it, in the profile environment it gives dbt
+    # (orchestration.resources.Warehouse.dbt_variables)
+    run_env = {**env, **resources_for(Settings.from_env(env))["duckdb"].dbt_variables}
+    dbt_start = _seconds([*DBT_COMMAND, "--version"], run_env, cwd=DBT_PROJECT_DIR)
+    # A parse as the next run's: from the parse state the run left.
     target.mkdir(parents=True, exist_ok=True)
     state = dbt_target_dir(home) / "partial_parse.msgpack"
     if state.is_file():
         (target / state.name).write_bytes(state.read_bytes())
-    run_env = {**env, **resources_for(Settings.from_env(env))["duckdb"].dbt_variables}
     dbt_parse = _seconds(
-        [DBT, "parse", "--profiles-dir", ".", "--target-path", str(target), "--quiet"],
+        [*DBT_COMMAND, "parse", "--profiles-dir", ".", "--target-path", str(target), "--quiet"],
         run_env,
         cwd=DBT_PROJECT_DIR,
     )

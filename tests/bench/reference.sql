@@ -719,7 +719,9 @@ repeats as (
     select
         purchase_days.customer_key,
         cast(
-            round(cast(sum(purchase_days.revenue * 100) as double) / count(*)) / 100
+            round(
+                cast(sum(purchase_days.revenue * 100) as double) / count(purchase_days.revenue)
+            ) / 100
             as decimal(18, 2)
         ) as mean_repeat_revenue
     from purchase_days

@@ -1,7 +1,7 @@
 -- The records whose customer this run computed again (grain: record_key): every record of each
 -- customer a changed record belongs to, with its current key, merged customers included. Rows
 -- resolved to these records are re-keyed when their key changed, the customer marts are rebuilt
--- for their customers, and the snapshot of key assignments checks only them. When the run names
+-- for their customers, and int_key_assignments_recorded checks only them. When the run names
 -- no delivery days (a full rebuild), every record.
 {{ config(materialized='view') }}
 

@@ -1,11 +1,11 @@
-"""BG/NBD and Gamma-Gamma fitted by maximum likelihood at the as-of date (grain: as_of_date,
-model; one row per model and as-of date, kept across runs). Reads only the lifetimes summary of
-mart_customer_rfm (daily periods): BG/NBD on every customer's (x, t_x, T), Gamma-Gamma on repeat
-buyers with a positive repeat value. Below var clv_min_repeat_buyers repeat buyers a model is
-not fitted and its row says so (status insufficient_data), which a warning check reports; on
-more, a fit that does not converge fails this model, naming the model and why, so nothing
-downstream is built from it and nothing is published. The likelihoods and their references are
-in clv/ at the repository root."""
+"""BG/NBD and Gamma-Gamma fitted by maximum likelihood at the as-of date (grain: as_of_date, model;
+one row per model and as-of date, kept across runs on DuckDB). Reads only the lifetimes summary
+of mart_customer_rfm (daily periods): BG/NBD on every customer's (x, t_x, T), Gamma-Gamma on
+repeat buyers with a positive repeat value. Below var clv_min_repeat_buyers repeat buyers a
+model is not fitted and its row says so (status insufficient_data), which a warning check
+reports; on more, a fit that does not converge fails this model, naming the model and why, so
+nothing downstream is built from it and nothing is published. The likelihoods and their
+references are in clv/ at the repository root."""
 
 from clv.frames import as_of_date, for_engine, to_pandas
 from clv.lifetime_value import fit_models, fit_table
