@@ -13,18 +13,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.publishing.versions import PUBLISHED_FILES
-from tests.bench.reference import comparable
-
-
-def _columns(con: duckdb.DuckDBPyConnection, catalog: str, mart: str) -> dict[str, str]:
-    return dict(
-        con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() "
-            "WHERE database_name = ? AND schema_name = 'marts' AND table_name = ? "
-            "ORDER BY column_index",
-            [catalog, mart],
-        ).fetchall()
-    )
+from tests.bench.reference import comparable, table_columns
 
 
 def published_marts(published: Path) -> dict[str, set[str]]:
@@ -65,8 +54,8 @@ def published_differences(
                 ).fetchall()
             )
             for mart in marts:
-                types = _columns(con, "duck", mart)
-                spark_types = _columns(con, "spark", mart)
+                types = table_columns(con, "duck", "marts", mart)
+                spark_types = table_columns(con, "spark", "marts", mart)
                 if list(types.items()) != list(spark_types.items()):
                     differences[f"{name}/{mart}"] = {
                         column: (types.get(column), spark_types.get(column))

@@ -162,7 +162,10 @@ def run(landing: Path, database: Path, memory_limit: str = MEMORY_LIMIT) -> dict
     return {"seconds": seconds, "rows": rows, "stitch_iterations": iterations}
 
 
-def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> dict:
+def table_columns(
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
+) -> dict[str, str]:
+    """A table's columns and their types, in the table's order."""
     return dict(
         con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -192,8 +195,8 @@ def compare(pipeline: Path, reference: Path, memory_limit: str = MEMORY_LIMIT) -
         con.execute(f"ATTACH '{pipeline}' AS pipeline (READ_ONLY)")
         con.execute(f"ATTACH '{reference}' AS reference (READ_ONLY)")
         for mart, left_out in COMPARED_MARTS.items():
-            theirs = _columns(con, "pipeline", "marts", mart)
-            ours = _columns(con, "reference", "main", mart)
+            theirs = table_columns(con, "pipeline", "marts", mart)
+            ours = table_columns(con, "reference", "main", mart)
             wanted = [c for c in theirs if c not in left_out]
             missing = [c for c in wanted if c not in ours]
             if missing:
