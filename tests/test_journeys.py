@@ -177,7 +177,10 @@ def test_every_model_credits_channels_as_defined(pipeline, facts):
         effects = modelled_removal_effects(con)
         actual = con.sql(
             """SELECT order_id, model, channel, sum(weight)::DOUBLE AS weight
-            FROM marts.mart_order_attribution GROUP BY ALL"""
+            FROM marts.mart_order_attribution GROUP BY ALL
+            UNION ALL
+            SELECT order_id, 'markov', channel, weight::DOUBLE
+            FROM marts.mart_order_attribution_markov"""
         ).df()
     expected = expected_weights(credited, effects)
     touched = actual[actual.channel != "direct"]
@@ -196,9 +199,9 @@ def test_every_model_credits_channels_as_defined(pipeline, facts):
         (
             # one order's markov share moved to another channel keeps revenue whole but not
             # the order's weights
-            """UPDATE marts.mart_order_attribution SET weight = weight / 2
-            WHERE order_attribution_id = (SELECT min(order_attribution_id)
-                FROM marts.mart_order_attribution WHERE model = 'markov')""",
+            """UPDATE marts.mart_order_attribution_markov SET weight = weight / 2
+            WHERE order_channel_id = (SELECT min(order_channel_id)
+                FROM marts.mart_order_attribution_markov)""",
             "assert_attribution_reconciles_with_paid_orders",
         ),
         (

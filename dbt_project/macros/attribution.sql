@@ -7,16 +7,48 @@
 
 
 
-{#- The attribution models that credit touches by rule (int_order_touches_weighted); markov,
-    credited per channel, comes on top in mart_order_attribution. -#}
+{#- The attribution models that credit touches by rule (int_order_touches_weighted, then
+    mart_order_attribution); markov, credited per channel, has a mart of its own
+    (mart_order_attribution_markov). -#}
 {% macro rule_based_attribution_models() -%}
     {{ return(['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based']) }}
 {%- endmacro %}
 
 
-{#- Every model of mart_order_attribution. -#}
+{#- Every attribution model of mart_channel_attribution. -#}
 {% macro attribution_models() -%}
     {{ return(rule_based_attribution_models() + ['markov']) }}
+{%- endmacro %}
+
+
+{#- A share of an order's revenue, `weight` x reporting_amount, in exact decimals rounded half up
+    on both engines: a double product rounds an exact half cent by its binary value on DuckDB
+    (261.835 -> 261.83) and up on Spark (261.84). The widths keep the product exact: DuckDB keeps
+    a product of two decimals of width 18 or less in 18 digits (it overflowed at 10^4), and types
+    this one decimal(37, 14); Spark decimal(14 + 23 + 1 = 38, 14) (any wider and it would cut the
+    scale to 6). -#}
+{% macro rounded_share() -%}
+    cast(
+        cast(weight as decimal(14, 12)) * cast(reporting_amount as decimal(23, 2))
+        as {{ exact_decimal_type() }}
+    )
+{%- endmacro %}
+
+
+{#- An order's attributed revenue from its rounded shares (`rounded_revenue`): the largest share
+    (`share_rank` 1, numbered by the caller within `order_partition`) takes what rounding left
+    over, so that an order's attributed revenue adds up to its revenue exactly. -#}
+{% macro attributed_revenue(order_partition) -%}
+    cast(
+        rounded_revenue
+        + case
+            when share_rank = 1
+                then reporting_amount
+                - sum(rounded_revenue) over (partition by {{ order_partition }})
+            else 0
+        end
+        as {{ exact_decimal_type() }}
+    )
 {%- endmacro %}
 
 

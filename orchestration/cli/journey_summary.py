@@ -29,12 +29,14 @@ def funnel_line(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def order_attribution_line(con: duckdb.DuckDBPyConnection) -> str:
+    """Counted from the rule-based mart: every paid order is in it, as in the markov one."""
     orders, direct = con.execute(
         """SELECT count(DISTINCT order_id), count(DISTINCT order_id) FILTER (channel = 'direct')
         FROM marts.mart_order_attribution"""
     ).fetchone()
     return (
-        f"Order attribution (marts.mart_order_attribution): {orders:,} paid orders credited "
+        "Order attribution (marts.mart_order_attribution, marts.mart_order_attribution_markov): "
+        f"{orders:,} paid orders credited "
         f"under {len(ATTRIBUTION_MODELS)} models; {direct:,} ({_share(direct, orders)}) had no "
         "touch in the lookback (channel direct)"
     )

@@ -1,7 +1,8 @@
 -- Under every attribution model, each local month's attributed orders and revenue in
 -- mart_channel_attribution equal that month's paid orders and revenue in fct_orders, and every
--- order's weights in mart_order_attribution sum to 1 (returns the months, or the orders, that do
--- not). Surfaces in Dagster as a check of mart_channel_attribution.
+-- order's weights in mart_order_attribution and mart_order_attribution_markov sum to 1 (returns
+-- the months, or the orders, that do not). Surfaces in Dagster as a check of
+-- mart_channel_attribution.
 {{ config(meta={'dagster': {'ref': {'name': 'mart_channel_attribution'}}}) }}
 
 with paid as (
@@ -49,6 +50,13 @@ order_weights as (
         sum(weight) as weights
     from {{ ref('mart_order_attribution') }}
     group by order_id, model
+    union all
+    select
+        order_id,
+        'markov' as model,
+        sum(weight) as weights
+    from {{ ref('mart_order_attribution_markov') }}
+    group by order_id
 )
 
 select

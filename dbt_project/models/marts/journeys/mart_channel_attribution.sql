@@ -1,5 +1,6 @@
 -- Channel credit per local month of the order under each attribution model (grain: month_start,
--- channel, model); definitions in _journeys__models.yml. Sums of mart_order_attribution.
+-- channel, model); definitions in _journeys__models.yml. Sums of mart_order_attribution (the
+-- rule-based models) and mart_order_attribution_markov.
 
 select
     {{ hash_columns(['month_start', 'channel', 'model']) }} as channel_model_month_id,
@@ -18,5 +19,13 @@ from (
         weight,
         attributed_revenue
     from {{ ref('mart_order_attribution') }}
+    union all
+    select
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
+        channel,
+        'markov' as model,
+        weight,
+        attributed_revenue
+    from {{ ref('mart_order_attribution_markov') }}
 ) as credited
 group by month_start, channel, model
