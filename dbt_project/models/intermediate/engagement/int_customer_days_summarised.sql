@@ -25,7 +25,9 @@
                  'action': 'insert', 'mode': 'by_name'}
             ]
         },
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        pre_hook="{{ keep_insertion_order(false) }}",
+        post_hook="{{ keep_insertion_order(true) }}"
     )
 }}
 -- The compact daily state the as-of marts read instead of the facts (grain: customer, local day,
