@@ -1,7 +1,9 @@
 """A daily run equals a full rebuild: a full build over days 1..N-1, then the incremental run of
 day N, publishes the same marts as a full rebuild over days 1..N. Day N merges two existing
 customers (an order whose email is one's and whose phone is the other's) and brings late events
-(an activity and an email open that occurred days before it, inside the lookback)."""
+(an activity and an email open that occurred days before it, inside the lookback) and stale ones
+(an activity and an order that occurred before the facts' rebuild window: a row re-sent after its
+first copy was quarantined, or delivered late)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ AS_OF_HISTORY_MARTS = {"mart_clv_model_fit"}
 LATE_ACTIVITY = "A_LATE_0001"
 LATE_OPEN = "ev_late_open_0001"
 MERGING_ORDER = "SO_MERGE_0001"
+STALE_ACTIVITY = "A_STALE_0001"
+STALE_ORDER = "SO_STALE_0001"
+# Older than the facts' rebuild window (late_arrival_lookback_days + response_window_days).
+STALE_DAYS = 12
 
 
 @dataclass
@@ -99,8 +105,10 @@ def existing(home: Path, day: str) -> Existing:
 
 
 def day_n_extras(landing: Path, day: str, linked: Existing) -> None:
-    """Add to day `day` the merging order and the late events, as extra files of the day."""
+    """Add to day `day` the merging order, the late and the stale rows, as extra files of the
+    day."""
     earlier = (dt.date.fromisoformat(day) - dt.timedelta(days=2)).isoformat()
+    stale = (dt.date.fromisoformat(day) - dt.timedelta(days=STALE_DAYS)).isoformat()
     orders = entities()["orders/orders"]
     order = {
         "order_id": MERGING_ORDER,
@@ -112,15 +120,27 @@ def day_n_extras(landing: Path, day: str, linked: Existing) -> None:
         "status": "paid",
         "channel": "web",
     }
+    stale_order = {
+        **order,
+        "order_id": STALE_ORDER,
+        "buyer_email": linked.message_email,
+        "buyer_phone": "",
+        "ordered_at": f"{stale} 11:00:00",
+    }
     folder = partition(landing, orders.qualified_name, day)
     (folder / "merging_order.csv").write_text(
-        csv_text(orders.column_names, [[order[c] for c in orders.column_names]])
+        csv_text(
+            orders.column_names, [[o[c] for c in orders.column_names] for o in (order, stale_order)]
+        )
     )
     late = activity(
         LATE_ACTIVITY, customer_id=linked.crm_customer_id, occurred_at=f"{earlier} 15:30:00"
     )
+    stale_activity = activity(
+        STALE_ACTIVITY, customer_id=linked.crm_customer_id, occurred_at=f"{stale} 09:00:00"
+    )
     folder = partition(landing, "crm/activities", day)
-    (folder / "late_activities.csv").write_text(csv_text(ACTIVITY_HEADER, [late]))
+    (folder / "late_activities.csv").write_text(csv_text(ACTIVITY_HEADER, [late, stale_activity]))
     late_open = {
         "event_id": LATE_OPEN,
         "event_type": "open",
@@ -256,4 +276,19 @@ def test_a_day_with_late_events_equals_a_full_rebuild(runs):
         ).fetchall()
     assert len(late) == 2, f"late events missing: {late}"
     assert all(day < dt.date.fromisoformat(runs.newest_day) for _, day in late)
+    assert published_differences(runs.incremental, runs.rebuilt) == {}
+
+
+def test_a_day_with_rows_older_than_the_rebuild_window_equals_a_full_rebuild(runs):
+    with duckdb.connect(
+        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
+    ) as con:
+        stale = con.execute(
+            """SELECT interaction_id, occurred_date FROM marts.fct_interactions
+            WHERE interaction_id IN (?, ?)""",
+            [f"activity:{STALE_ACTIVITY}", f"order:{STALE_ORDER}"],
+        ).fetchall()
+    assert len(stale) == 2, f"stale rows missing: {stale}"
+    newest = dt.date.fromisoformat(runs.newest_day)
+    assert all((newest - day).days >= STALE_DAYS - 1 for _, day in stale)
     assert published_differences(runs.incremental, runs.rebuilt) == {}

@@ -4,10 +4,12 @@
     with an interaction from that day minus the facts' rebuild window on (fct_interactions
     rebuilds late_arrival_lookback_days + response_window_days back from its newest row, which is
     no older than this state's newest day; one day more for the UTC-to-local shift), the buyers of
-    the orders the run delivered (paid, refunded or cancelled, of any date), and the customers
-    whose key changed (rekeyed_customers). The model that calls it
-    declares `-- depends_on:` fct_interactions, int_orders_resolved, stg_orders__orders and
-    int_records_clustered, since dbt parses it as a first build. -#}
+    the orders the run delivered (paid, refunded or cancelled, of any date), the customers
+    whose key changed (rekeyed_customers), and those with a row delivered in the run from before
+    that window (customers_delivered_before; a day later, so that no timezone drops one). The
+    model that calls it declares `-- depends_on:` fct_interactions, the int_*_resolved models,
+    the three event staging models and int_records_clustered, since dbt parses it as a first
+    build. -#}
 {% macro customers_in_run_scope(day_column) -%}
     {%- set rebuild_days = var('late_arrival_lookback_days') + var('response_window_days') + 1 %}
     select facts.customer_key
@@ -25,6 +27,9 @@
     )
     union
     {{ rekeyed_customers() }}
+    union
+    {{ customers_delivered_before(dbt.dateadd('day', -rebuild_days + 1,
+        'cast((select max(' ~ day_column ~ ') from ' ~ this ~ ') as timestamp)')) }}
 {%- endmacro %}
 
 
@@ -56,4 +61,32 @@
         count(*) as customer_records
     from {{ ref('int_records_clustered') }}
     group by customer_key
+{%- endmacro %}
+
+
+{#- Customers with a row delivered in the run that happened before `before` (a timestamp
+    expression): a row delivered later than the facts' rebuild window reaches back, as a first
+    valid copy of a row quarantined before, or a late export. Its customer is recomputed whole, as
+    a re-keyed one is: the row may answer older touches (an order or reply is a response). -#}
+{% macro customers_delivered_before(before) -%}
+    select activities.customer_key
+    from {{ ref('int_activities_resolved') }} as activities
+    where activities.activity_id in (
+        select activity_id from {{ ref('stg_crm__activities') }}
+        where {{ delivered_in_run('delivered_date') }} and occurred_at < {{ before }}
+    )
+    union
+    select email_events.customer_key
+    from {{ ref('int_email_events_resolved') }} as email_events
+    where email_events.event_id in (
+        select event_id from {{ ref('stg_email__events') }}
+        where {{ delivered_in_run('delivered_date') }} and occurred_at < {{ before }}
+    )
+    union
+    select orders.customer_key
+    from {{ ref('int_orders_resolved') }} as orders
+    where orders.order_id in (
+        select order_id from {{ ref('stg_orders__orders') }}
+        where {{ delivered_in_run('delivered_date') }} and ordered_at < {{ before }}
+    )
 {%- endmacro %}

@@ -37,10 +37,16 @@
 -- response_window_days days (as fct_interactions rebuilds them); every day of a customer whose
 -- key changed (a stored key that is no longer a customer, or a customer whose identity records
 -- changed: another merged in, or a new record brought rows unresolved until now; the unresolved
--- bucket); and, for each order delivered in the run, its customer's days from the longest
--- conversion window before it to its day (the touches whose next paid order it may be).
+-- bucket); every day of a customer with a row delivered in the run that happened before those
+-- days (customers_delivered_before); and, for each order delivered in the run, its customer's
+-- days from the longest conversion window before it to its day (the touches whose next paid
+-- order it may be).
 -- depends_on: {{ ref('stg_orders__orders') }}
 -- depends_on: {{ ref('int_orders_resolved') }}
+-- depends_on: {{ ref('int_activities_resolved') }}
+-- depends_on: {{ ref('int_email_events_resolved') }}
+-- depends_on: {{ ref('stg_crm__activities') }}
+-- depends_on: {{ ref('stg_email__events') }}
 
 with customers as (
     select
@@ -78,6 +84,12 @@ with customers as (
         from customers
         left join stored_customers on customers.customer_key = stored_customers.customer_key
         where stored_customers.customer_key is null
+        union
+        -- a row delivered in the run from before the window: its customer's rows in the facts
+        -- were recomputed whole; the day after the cutoff's start, so that no timezone drops one
+        {{ customers_delivered_before(
+            dbt.dateadd('day', 1, 'cast((select rebuild_from from cutoff) as timestamp)')
+        ) }}
     ),
 
     delivered_orders as (

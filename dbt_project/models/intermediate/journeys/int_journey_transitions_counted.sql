@@ -22,6 +22,10 @@
 -- depends_on: {{ ref('int_orders_resolved') }}
 -- depends_on: {{ ref('stg_orders__orders') }}
 -- depends_on: {{ ref('int_records_clustered') }}
+-- depends_on: {{ ref('int_activities_resolved') }}
+-- depends_on: {{ ref('int_email_events_resolved') }}
+-- depends_on: {{ ref('stg_crm__activities') }}
+-- depends_on: {{ ref('stg_email__events') }}
 {%- set lookback_days = var('attribution_lookback_days') %}
 
 with touches as {{ materialized_cte() }} (

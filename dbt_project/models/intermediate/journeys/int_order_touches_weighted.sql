@@ -13,12 +13,18 @@
 -- definitions in _journeys__models.yml. An order's touches are its customer's outbound touches
 -- within attribution_lookback_days before it. Incremental on orders: a run recomputes the orders
 -- it delivered, those on or after the facts' rebuild window (a late touch may fall in their
--- lookback) and every order of a customer whose key changed; its pre-hook deletes the orders it
+-- lookback) and every order of a customer whose key changed, or with a row delivered in the run
+-- from before that window (customers_delivered_before); its pre-hook deletes the orders it
 -- received refunded or cancelled. Only those orders' customers' touches are read. Each row
 -- carries the run's last day (computed_for_run_day), from which mart_order_attribution takes the
 -- orders recomputed here.
 -- depends_on: {{ ref('stg_orders__orders') }}
 -- depends_on: {{ ref('int_records_clustered') }}
+-- depends_on: {{ ref('int_activities_resolved') }}
+-- depends_on: {{ ref('int_email_events_resolved') }}
+-- depends_on: {{ ref('int_orders_resolved') }}
+-- depends_on: {{ ref('stg_crm__activities') }}
+-- depends_on: {{ ref('stg_email__events') }}
 {%- set lookback_days = var('attribution_lookback_days') %}
 {%- set half_life_days = var('attribution_half_life_days') %}
 {%- set endpoint_share = var('attribution_position_endpoint_share') %}
@@ -46,6 +52,11 @@ with orders as {{ materialized_cte() }} (
                 from {{ this }}
             )
             or customer_key in ({{ rekeyed_customers() }})
+            -- a touch delivered from before that window may fall in older orders' lookback
+            or customer_key in ({{ customers_delivered_before(dbt.dateadd(
+                'day', -rebuild_days + 1,
+                'cast((select max(order_date) from ' ~ this ~ ') as timestamp)'
+            )) }})
     {% endif %}
 ),
 

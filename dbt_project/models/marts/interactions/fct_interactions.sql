@@ -11,8 +11,13 @@
 -- late_arrival_lookback_days + response_window_days (late events, and touches whose response may
 -- just have arrived) and every interaction of a customer whose key changed: rows stored under a
 -- key that is no longer a customer (merged away, or unresolved until now) move to their new key,
--- and all of that customer's rows are recomputed, since its responses now answer its touches.
+-- and all of that customer's rows are recomputed, since its responses now answer its touches;
+-- so are all rows of a customer with a row delivered in the run that happened before the window
+-- (customers_delivered_before).
 -- depends_on: {{ ref('int_records_clustered') }}
+-- depends_on: {{ ref('stg_crm__activities') }}
+-- depends_on: {{ ref('stg_email__events') }}
+-- depends_on: {{ ref('stg_orders__orders') }}
 {%- set response_window_days = var('response_window_days') %}
 {%- set lookback_days = var('late_arrival_lookback_days') + response_window_days %}
 
@@ -43,7 +48,7 @@ with
         where customer_key in (select stale_keys.customer_key from stale_keys)
     ),
 
-    rekeyed_customers as {{ materialized_cte() }} (
+    recomputed_customers as {{ materialized_cte() }} (
         select activities.customer_key
         from {{ ref('int_activities_resolved') }} as activities
         inner join stale
@@ -68,6 +73,8 @@ with
                 orders.order_id = stale.source_record_id
                 and stale.interaction_type = 'order'
         where orders.customer_key <> stale.customer_key
+        union
+        {{ customers_delivered_before('(select rebuild_from from cutoff)') }}
     ),
 
     activities as (
@@ -75,7 +82,7 @@ with
         from {{ ref('int_activities_resolved') }}
         where
             occurred_at >= (select rebuild_from from cutoff)
-            or customer_key in (select customer_key from rekeyed_customers)
+            or customer_key in (select customer_key from recomputed_customers)
     ),
 
     email_events as (
@@ -88,7 +95,7 @@ with
             from {{ ref('int_email_events_resolved') }}
             where
                 occurred_at >= (select rebuild_from from cutoff)
-                or customer_key in (select customer_key from rekeyed_customers)
+                or customer_key in (select customer_key from recomputed_customers)
         )
     ),
 
@@ -97,7 +104,7 @@ with
         from {{ ref('int_orders_resolved') }}
         where
             ordered_at >= (select rebuild_from from cutoff)
-            or customer_key in (select customer_key from rekeyed_customers)
+            or customer_key in (select customer_key from recomputed_customers)
     ),
 {% else %}
     activities as (
@@ -235,7 +242,7 @@ unioned as (
         from unioned
         where
             occurred_at >= (select rebuild_from from cutoff)
-            or customer_key in (select customer_key from rekeyed_customers)
+            or customer_key in (select customer_key from recomputed_customers)
     ),
 {% else %}
     candidates as (
