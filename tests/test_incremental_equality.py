@@ -3,7 +3,8 @@ day N, publishes the same marts as a full rebuild over days 1..N. Day N merges t
 customers (an order whose email is one's and whose phone is the other's) and brings late events
 (an activity and an email open that occurred days before it, inside the lookback) and stale ones
 (an activity and an order that occurred before the facts' rebuild window: a row re-sent after its
-first copy was quarantined, or delivered late)."""
+first copy was quarantined, or delivered late), and an earlier delivery event of a message already
+opened, which turns the open into a privacy proxy's."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ LATE_OPEN = "ev_late_open_0001"
 MERGING_ORDER = "SO_MERGE_0001"
 STALE_ACTIVITY = "A_STALE_0001"
 STALE_ORDER = "SO_STALE_0001"
+LATE_DELIVERY = "ev_late_delivery_0001"
 # Older than the facts' rebuild window (late_arrival_lookback_days + response_window_days).
 STALE_DAYS = 12
 
@@ -52,6 +54,9 @@ class Existing:
     crm_customer_id: str  # gets a late activity
     message_id: str  # a message sent 3 to 5 days before day N, not opened: gets a late open
     message_email: str
+    opened_message_id: str  # a message opened, whose delivery event has not landed ...
+    opened_at: dt.datetime  # ... at this UTC time
+    opened_email: str
 
 
 @dataclass
@@ -101,7 +106,24 @@ def existing(home: Path, day: str) -> Existing:
             ORDER BY message_id LIMIT 1""",
             [newest - dt.timedelta(days=5), newest - dt.timedelta(days=3)],
         ).fetchone()
-    return Existing(email, phone, (first, second), crm_customer_id, message_id, message_email)
+        opened_message_id, opened_at, opened_email = con.execute(
+            """SELECT message_id, min(occurred_at) FILTER (event_type = 'open'), min(email)
+            FROM staging.stg_email__events GROUP BY message_id
+            HAVING count(*) FILTER (event_type = 'open') > 0
+                AND count(*) FILTER (event_type = 'delivered') = 0
+            ORDER BY message_id LIMIT 1"""
+        ).fetchone()
+    return Existing(
+        email,
+        phone,
+        (first, second),
+        crm_customer_id,
+        message_id,
+        message_email,
+        opened_message_id,
+        opened_at,
+        opened_email,
+    )
 
 
 def day_n_extras(landing: Path, day: str, linked: Existing) -> None:
@@ -149,7 +171,18 @@ def day_n_extras(landing: Path, day: str, linked: Existing) -> None:
         "message_id": linked.message_id,
         "occurred_at": f"{earlier}T16:00:00+08:00",
     }
-    write_jsonl(partition(landing, "email/events", day), "late_events.jsonl", [late_open])
+    # a delivery event 30 s before the open, re-sent late: the open becomes a machine open
+    late_delivery = {
+        "event_id": LATE_DELIVERY,
+        "event_type": "delivered",
+        "email": linked.opened_email,
+        "campaign_id": None,
+        "message_id": linked.opened_message_id,
+        "occurred_at": (linked.opened_at - dt.timedelta(seconds=30)).isoformat() + "+00:00",
+    }
+    write_jsonl(
+        partition(landing, "email/events", day), "late_events.jsonl", [late_open, late_delivery]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -291,4 +324,17 @@ def test_a_day_with_rows_older_than_the_rebuild_window_equals_a_full_rebuild(run
     assert len(stale) == 2, f"stale rows missing: {stale}"
     newest = dt.date.fromisoformat(runs.newest_day)
     assert all((newest - day).days >= STALE_DAYS - 1 for _, day in stale)
+    assert published_differences(runs.incremental, runs.rebuilt) == {}
+
+
+def test_a_late_delivery_event_that_makes_an_open_a_machine_open_equals_a_full_rebuild(runs):
+    with duckdb.connect(
+        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
+    ) as con:
+        opens = con.execute(
+            "SELECT interaction_type FROM marts.fct_interactions "
+            "WHERE source_record_id = ? AND interaction_type LIKE 'email_%open'",
+            [runs.linked.opened_message_id],
+        ).fetchall()
+    assert opens == [("email_machine_open",)], opens
     assert published_differences(runs.incremental, runs.rebuilt) == {}

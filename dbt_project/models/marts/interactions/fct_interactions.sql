@@ -3,7 +3,17 @@
         materialized='incremental',
         unique_key='interaction_id',
         incremental_strategy='merge',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        pre_hook="{% if is_incremental() %}
+            delete from {{ this }}
+            where
+                interaction_type like 'email%'
+                and interaction_type <> 'email_message'
+                and source_record_id in (
+                    select message_id from {{ ref('stg_email__events') }}
+                    where {{ delivered_in_run('delivered_date') }}
+                )
+        {% endif %}"
     )
 }}
 -- One row per real interaction from every source (grain: interaction_id); definitions in
@@ -13,7 +23,10 @@
 -- key that is no longer a customer (merged away, or unresolved until now) move to their new key,
 -- and all of that customer's rows are recomputed, since its responses now answer its touches;
 -- so are all rows of a customer with a row delivered in the run that happened before the window
--- (customers_delivered_before).
+-- (customers_delivered_before). Its pre-hook deletes the stored reactions of every email message
+-- with an event in the run, which the run recomputes: a reaction's key holds its classification,
+-- and a late delivery event turns an open into a privacy proxy's (email_open ->
+-- email_machine_open), which a merge by key would otherwise keep beside the new row.
 -- depends_on: {{ ref('int_records_clustered') }}
 -- depends_on: {{ ref('stg_crm__activities') }}
 -- depends_on: {{ ref('stg_email__events') }}
