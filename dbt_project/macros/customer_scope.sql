@@ -69,24 +69,20 @@
     valid copy of a row quarantined before, or a late export. Its customer is recomputed whole, as
     a re-keyed one is: the row may answer older touches (an order or reply is a response). -#}
 {% macro customers_delivered_before(before) -%}
-    select activities.customer_key
-    from {{ ref('int_activities_resolved') }} as activities
-    where activities.activity_id in (
-        select activity_id from {{ ref('stg_crm__activities') }}
-        where {{ delivered_in_run('delivered_date') }} and occurred_at < {{ before }}
-    )
+    {%- set sources = [
+        ('int_activities_resolved', 'stg_crm__activities', 'activity_id', 'occurred_at'),
+        ('int_email_events_resolved', 'stg_email__events', 'event_id', 'occurred_at'),
+        ('int_orders_resolved', 'stg_orders__orders', 'order_id', 'ordered_at'),
+    ] -%}
+    {%- for resolved, staged, key, happened_at in sources %}
+        {%- if not loop.first %}
     union
-    select email_events.customer_key
-    from {{ ref('int_email_events_resolved') }} as email_events
-    where email_events.event_id in (
-        select event_id from {{ ref('stg_email__events') }}
-        where {{ delivered_in_run('delivered_date') }} and occurred_at < {{ before }}
+        {%- endif %}
+    select resolved.customer_key
+    from {{ ref(resolved) }} as resolved
+    where resolved.{{ key }} in (
+        select {{ key }} from {{ ref(staged) }}
+        where {{ delivered_in_run('delivered_date') }} and {{ happened_at }} < {{ before }}
     )
-    union
-    select orders.customer_key
-    from {{ ref('int_orders_resolved') }} as orders
-    where orders.order_id in (
-        select order_id from {{ ref('stg_orders__orders') }}
-        where {{ delivered_in_run('delivered_date') }} and ordered_at < {{ before }}
-    )
+    {%- endfor %}
 {%- endmacro %}
