@@ -40,6 +40,9 @@ MERGING_ORDER = "SO_MERGE_0001"
 STALE_ACTIVITY = "A_STALE_0001"
 STALE_ORDER = "SO_STALE_0001"
 LATE_DELIVERY = "ev_late_delivery_0001"
+# Two interactions of the published facts and their days, by interaction_id.
+INTERACTION_DAYS = """SELECT interaction_id, occurred_date FROM marts.fct_interactions
+    WHERE interaction_id IN (?, ?)"""
 # Older than the facts' rebuild window (late_arrival_lookback_days + response_window_days).
 STALE_DAYS = 12
 
@@ -268,6 +271,14 @@ def published_differences(first: Path, second: Path) -> dict[str, tuple[int, int
     return differences
 
 
+def published_rows(runs: Runs, query: str, parameters: list) -> list[tuple]:
+    """A query's rows in the daily run's published (masked) file."""
+    with duckdb.connect(
+        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
+    ) as con:
+        return con.execute(query, parameters).fetchall()
+
+
 def test_every_run_succeeded_and_published(runs):
     for result in runs.results:
         assert result.success
@@ -285,12 +296,9 @@ def test_a_day_merging_two_customers_equals_a_full_rebuild(runs):
             WHERE identifier_value IN (?, ?)""",
             [runs.linked.email, runs.linked.phone],
         ).fetchall()
-    with duckdb.connect(
-        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
-    ) as con:
-        merges = con.execute(
-            "SELECT previous_customer_key, customer_key FROM marts.mart_customer_merges"
-        ).fetchall()
+    merges = published_rows(
+        runs, "SELECT previous_customer_key, customer_key FROM marts.mart_customer_merges", []
+    )
     assert len(owners) == 1, "the order did not merge the two customers"
     (survivor,) = owners[0]
     (absorbed,) = set(runs.linked.customer_keys) - {survivor}
@@ -299,28 +307,20 @@ def test_a_day_merging_two_customers_equals_a_full_rebuild(runs):
 
 
 def test_a_day_with_late_events_equals_a_full_rebuild(runs):
-    with duckdb.connect(
-        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
-    ) as con:
-        late = con.execute(
-            """SELECT interaction_id, occurred_date FROM marts.fct_interactions
-            WHERE interaction_id IN (?, ?)""",
-            [f"activity:{LATE_ACTIVITY}", f"email_open:{runs.linked.message_id}"],
-        ).fetchall()
+    late = published_rows(
+        runs,
+        INTERACTION_DAYS,
+        [f"activity:{LATE_ACTIVITY}", f"email_open:{runs.linked.message_id}"],
+    )
     assert len(late) == 2, f"late events missing: {late}"
     assert all(day < dt.date.fromisoformat(runs.newest_day) for _, day in late)
     assert published_differences(runs.incremental, runs.rebuilt) == {}
 
 
 def test_a_day_with_rows_older_than_the_rebuild_window_equals_a_full_rebuild(runs):
-    with duckdb.connect(
-        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
-    ) as con:
-        stale = con.execute(
-            """SELECT interaction_id, occurred_date FROM marts.fct_interactions
-            WHERE interaction_id IN (?, ?)""",
-            [f"activity:{STALE_ACTIVITY}", f"order:{STALE_ORDER}"],
-        ).fetchall()
+    stale = published_rows(
+        runs, INTERACTION_DAYS, [f"activity:{STALE_ACTIVITY}", f"order:{STALE_ORDER}"]
+    )
     assert len(stale) == 2, f"stale rows missing: {stale}"
     newest = dt.date.fromisoformat(runs.newest_day)
     assert all((newest - day).days >= STALE_DAYS - 1 for _, day in stale)
@@ -328,13 +328,11 @@ def test_a_day_with_rows_older_than_the_rebuild_window_equals_a_full_rebuild(run
 
 
 def test_a_late_delivery_event_that_makes_an_open_a_machine_open_equals_a_full_rebuild(runs):
-    with duckdb.connect(
-        str(runs.incremental / "published" / "cadence.duckdb"), read_only=True
-    ) as con:
-        opens = con.execute(
-            "SELECT interaction_type FROM marts.fct_interactions "
-            "WHERE source_record_id = ? AND interaction_type LIKE 'email_%open'",
-            [runs.linked.opened_message_id],
-        ).fetchall()
+    opens = published_rows(
+        runs,
+        "SELECT interaction_type FROM marts.fct_interactions "
+        "WHERE source_record_id = ? AND interaction_type LIKE 'email_%open'",
+        [runs.linked.opened_message_id],
+    )
     assert opens == [("email_machine_open",)], opens
     assert published_differences(runs.incremental, runs.rebuilt) == {}
