@@ -1,35 +1,17 @@
 {#- Customers whose facts a run may have changed, for an incremental model that keeps per-customer
-    state recomputed from a customer's whole history (`this` holds customer_key, customer_records
-    and `day_column`, the latest day of the facts it was computed from). They are the customers
-    with an interaction from that day minus the facts' rebuild window on (fct_interactions
-    rebuilds late_arrival_lookback_days + response_window_days back from its newest row, which is
-    no older than this state's newest day; one day more for the UTC-to-local shift), the buyers of
-    the orders the run delivered (paid, refunded or cancelled, of any date), the customers
-    whose key changed (rekeyed_customers), and those with a row delivered in the run from before
-    that window (customers_delivered_before; a day later, so that no timezone drops one). The
-    model that calls it declares `-- depends_on:` fct_interactions, the int_*_resolved models,
-    the three event staging models and int_records_clustered, since dbt parses it as a first
-    build. -#}
-{% macro customers_in_run_scope(day_column) -%}
-    {%- set rebuild_days = var('late_arrival_lookback_days') + var('response_window_days') + 1 %}
-    select facts.customer_key
-    from {{ ref('fct_interactions') }} as facts
-    where facts.occurred_date >= (
-        select cast({{ dbt.dateadd('day', -rebuild_days, 'max(' ~ day_column ~ ')') }} as date)
-        from {{ this }}
-    )
-    union
-    select orders.customer_key
-    from {{ ref('int_orders_resolved') }} as orders
-    where orders.order_id in (
-        select order_id from {{ ref('stg_orders__orders') }}
-        where {{ delivered_in_run('delivered_date') }}
-    )
+    state recomputed from a customer's whole history (`this` holds customer_key and
+    customer_records). A customer's facts change only through its own rows and its key: they are
+    the customers with a row delivered in the run (an activity, email event or order, of any
+    date: the interactions it makes or answers are its customer's, and nothing in the facts moves
+    with the calendar alone) and those whose key changed (rekeyed_customers). Customers who only
+    have recent interactions, which fct_interactions rebuilds unchanged, are not in scope: at
+    10M they were most of the journeys state's input. The model that calls it declares
+    `-- depends_on:` the int_*_resolved models, the three event staging models and
+    int_records_clustered, since dbt parses it as a first build. -#}
+{% macro customers_in_run_scope() -%}
+    {{ customers_delivered_in_run() }}
     union
     {{ rekeyed_customers() }}
-    union
-    {{ customers_delivered_before(dbt.dateadd('day', -rebuild_days + 1,
-        'cast((select max(' ~ day_column ~ ') from ' ~ this ~ ') as timestamp)')) }}
 {%- endmacro %}
 
 
@@ -64,11 +46,12 @@
 {%- endmacro %}
 
 
-{#- Customers with a row delivered in the run that happened before `before` (a timestamp
-    expression): a row delivered later than the facts' rebuild window reaches back, as a first
-    valid copy of a row quarantined before, or a late export. Its customer is recomputed whole, as
-    a re-keyed one is: the row may answer older touches (an order or reply is a response). -#}
-{% macro customers_delivered_before(before) -%}
+{#- Customers with a row delivered in the run; with `happened_before` (a timestamp expression), only
+    rows that happened before it. A row delivered later than the facts' rebuild window reaches
+    back, as a first valid copy of a row quarantined before, or a late export: its customer is
+    recomputed whole, as a re-keyed one is, since the row may answer older touches (an order or
+    reply is a response). -#}
+{% macro customers_delivered_in_run(happened_before=none) -%}
     {%- set sources = [
         ('int_activities_resolved', 'stg_crm__activities', 'activity_id', 'occurred_at'),
         ('int_email_events_resolved', 'stg_email__events', 'event_id', 'occurred_at'),
@@ -82,7 +65,11 @@
     from {{ ref(resolved) }} as resolved
     where resolved.{{ key }} in (
         select {{ key }} from {{ ref(staged) }}
-        where {{ delivered_in_run('delivered_date') }} and {{ happened_at }} < {{ before }}
+        where
+            {{ delivered_in_run('delivered_date') }}
+            {%- if happened_before is not none %}
+                and {{ happened_at }} < {{ happened_before }}
+            {%- endif %}
     )
     {%- endfor %}
 {%- endmacro %}

@@ -43,7 +43,7 @@
 -- every day of a customer whose key changed (a stored key that is no longer a customer, or a
 -- customer whose identity records changed: another merged in, or a new record brought rows
 -- unresolved until now; the unresolved bucket); every day of a customer with a row delivered in
--- the run that happened before those days (customers_delivered_before); and, for each customer
+-- the run that happened before those days (customers_delivered_in_run); and, for each customer
 -- with an order delivered in the run, the days from the longest conversion window before the
 -- earliest such order to the latest (the touches whose next paid order one of them may be).
 -- depends_on: {{ ref('stg_orders__orders') }}
@@ -92,7 +92,7 @@ with customers as (
         union
         -- a row delivered in the run from before the window: its customer's rows in the facts
         -- were recomputed whole; the day after the cutoff's start, so that no timezone drops one
-        {{ customers_delivered_before(
+        {{ customers_delivered_in_run(
             dbt.dateadd('day', 1, 'cast((select rebuild_from from cutoff) as timestamp)')
         ) }}
     ),

@@ -35,7 +35,7 @@ with interactions as {{ materialized_cte() }} (
     from {{ ref('fct_interactions') }}
     where customer_key <> {{ unresolved_customer_key() }}
     {% if is_incremental() %}
-        and customer_key in ({{ customers_in_run_scope('last_interaction_date') }})
+        and customer_key in ({{ customers_in_run_scope() }})
     {% endif %}
 ),
 

@@ -38,7 +38,7 @@ with touches as {{ materialized_cte() }} (
     from {{ ref('fct_interactions') }}
     where is_touch and customer_key <> {{ unresolved_customer_key() }}
     {% if is_incremental() %}
-        and customer_key in ({{ customers_in_run_scope('last_touch_date') }})
+        and customer_key in ({{ customers_in_run_scope() }})
     {% endif %}
 ),
 

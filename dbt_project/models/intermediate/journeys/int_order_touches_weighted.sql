@@ -14,7 +14,7 @@
 -- within attribution_lookback_days before it. Incremental on orders: a run recomputes the orders
 -- it delivered, those on or after the facts' rebuild window (a late touch may fall in their
 -- lookback) and every order of a customer whose key changed, or with a row delivered in the run
--- from before that window (customers_delivered_before); its pre-hook deletes the orders it
+-- from before that window (customers_delivered_in_run); its pre-hook deletes the orders it
 -- received refunded or cancelled. Only those orders' customers' touches are read. Each row
 -- carries the run's last day (computed_for_run_day), from which mart_order_attribution takes the
 -- orders recomputed here.
@@ -53,7 +53,7 @@ with orders as {{ materialized_cte() }} (
             )
             or customer_key in ({{ rekeyed_customers() }})
             -- a touch delivered from before that window may fall in older orders' lookback
-            or customer_key in ({{ customers_delivered_before(dbt.dateadd(
+            or customer_key in ({{ customers_delivered_in_run(dbt.dateadd(
                 'day', -rebuild_days + 1,
                 'cast((select max(order_date) from ' ~ this ~ ') as timestamp)'
             )) }})

@@ -23,7 +23,7 @@
 -- key that is no longer a customer (merged away, or unresolved until now) move to their new key,
 -- and all of that customer's rows are recomputed, since its responses now answer its touches;
 -- so are all rows of a customer with a row delivered in the run that happened before the window
--- (customers_delivered_before). Its pre-hook deletes the stored reactions of every email message
+-- (customers_delivered_in_run). Its pre-hook deletes the stored reactions of every email message
 -- with an event in the run, which the run recomputes: a reaction's key holds its classification,
 -- and a late delivery event turns an open into a privacy proxy's (email_open ->
 -- email_machine_open), which a merge by key would otherwise keep beside the new row.
@@ -87,7 +87,7 @@ with
                 and stale.interaction_type = 'order'
         where orders.customer_key <> stale.customer_key
         union
-        {{ customers_delivered_before('(select rebuild_from from cutoff)') }}
+        {{ customers_delivered_in_run('(select rebuild_from from cutoff)') }}
     ),
 
     activities as (
