@@ -11,6 +11,9 @@
 ] + type_count_columns.keys() | list %}
 {#- A candidate row (of the facts, or stored; joined to cutoff and scope) is in the run's scope: on
     or after the cutoff, or a day the run recomputes for its customer. -#}
+{#- A day's 'order' row, where the day's 'order' interactions and its paid orders meet. -#}
+{%- set shared_order_row =
+    "coalesce(channel = 'order' and next_paid_order_date is null, false)" %}
 {%- set in_scope -%}
     (
         candidate.occurred_date >= cutoff.rebuild_from
@@ -323,6 +326,32 @@ day_parts as (
 ),
 
 summarised as (
+    -- a row of day_parts is its group's, except on a day's 'order' row, which the day's 'order'
+    -- interactions and its paid orders share: only those rows are summed again (summing every
+    -- row a second time took the full build at 10M to DuckDB's memory limit, and over it)
+    select
+        customer_key,
+        occurred_date,
+        channel,
+        next_paid_order_date,
+        {%- for column in summary_columns %}
+            {%- if column == 'weighted_touches' %}
+                {{ column }},
+            {%- else %}
+                cast({{ column }} as {{ dbt.type_bigint() }}) as {{ column }},
+            {%- endif %}
+        {%- endfor %}
+        {%- for days in conversion_windows %}
+            cast(touches_with_order_{{ days }}d as {{ dbt.type_bigint() }})
+                as touches_with_order_{{ days }}d,
+        {%- endfor %}
+        last_touch_at,
+        last_response_at,
+        cast(paid_orders as {{ dbt.type_bigint() }}) as paid_orders,
+        revenue
+    from day_parts
+    where not {{ shared_order_row }}
+    union all
     select
         customer_key,
         occurred_date,
@@ -344,6 +373,7 @@ summarised as (
         cast(sum(paid_orders) as {{ dbt.type_bigint() }}) as paid_orders,
         sum(revenue) as revenue
     from day_parts
+    where {{ shared_order_row }}
     group by customer_key, occurred_date, channel, next_paid_order_date
 ),
 
