@@ -9,6 +9,7 @@ opened, which turns the open into a privacy proxy's."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.run_scope import AS_OF_DATE_ENV, RUN_END_ENV, RUN_START_ENV
 from sources.contract import entities
 from sources.generator.cli import main as generate
-from tests.conftest import RUN_MEASURES, materialize
+from tests.conftest import RUN_MEASURES, materialize, run_dbt
 from tests.landing_files import ACTIVITY_HEADER, activity, csv_text, partition, write_jsonl
 
 # The smallest sample the generator makes; two weeks keep every run short.
@@ -336,3 +338,40 @@ def test_a_late_delivery_event_that_makes_an_open_a_machine_open_equals_a_full_r
     )
     assert opens == [("email_machine_open",)], opens
     assert published_differences(runs.incremental, runs.rebuilt) == {}
+
+
+def test_a_days_tests_check_the_state_rows_it_wrote(runs, tmp_path):
+    """The daily state's rows carry the day of the run that wrote them (computed_for_run_day),
+    and day N's tests check those alone (macros/test_scope.sql): a copy of one of them fails its
+    unique test there, while a copy of a row the build before it wrote is that build's to have
+    caught, and a full build's tests find it."""
+    shutil.copy(runs.incremental / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    (tmp_path / "scratch" / "duckdb_spill").mkdir(parents=True)
+    state = "intermediate.int_customer_days_summarised"
+    unique = "unique_int_customer_days_summarised_customer_day_id"
+    day = runs.newest_day
+    day_n = {RUN_START_ENV: day, RUN_END_ENV: day, AS_OF_DATE_ENV: day}
+    everything = {RUN_START_ENV: "", RUN_END_ENV: "", AS_OF_DATE_ENV: day}
+
+    def unique_test(env: dict[str, str]) -> str:
+        run_dbt(tmp_path, "test", "--select", "int_customer_days_summarised", env=env)
+        results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+        return next(r["status"] for r in results if r["unique_id"].split(".")[2] == unique)
+
+    def copy_a_row(marker: str) -> None:
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+            con.execute(f"INSERT INTO {state} SELECT * FROM {state} WHERE {marker} LIMIT 1")
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        written = con.execute(
+            f"SELECT computed_for_run_day, count(*) FROM {state} GROUP BY ALL"
+        ).fetchall()
+    # the build of days 1..N-1 marked its rows with its own last day
+    (earlier, _), (newest, _) = sorted(written)
+    assert len(written) == 2 and newest == dt.date.fromisoformat(day) and earlier < newest
+
+    copy_a_row(f"computed_for_run_day = '{earlier}'")
+    assert unique_test(day_n) == "pass"
+    assert unique_test(everything) == "fail"
+    copy_a_row(f"computed_for_run_day = '{day}'")
+    assert unique_test(day_n) == "fail"

@@ -41,7 +41,8 @@
 -- recomputes, from the facts, the days in scope and replaces them by delete+insert on
 -- customer_day_id (at 10M, 0.3 s where a MERGE that updated, deleted and inserted took 1.9 s). A
 -- stored day in scope that has nothing left comes out empty, replaces the stored row, and the
--- post-hook deletes it: no other row is ever empty. In scope: the last
+-- post-hook deletes it: no other row is ever empty. Each row written carries the run's last day
+-- (computed_for_run_day), so that a daily run's tests check those rows only. In scope: the last
 -- late_arrival_lookback_days + response_window_days days (as fct_interactions rebuilds them);
 -- every day of a customer whose key changed (a stored key that is no longer a customer, or a
 -- customer whose identity records changed: another merged in, or a new record brought rows
@@ -417,13 +418,15 @@ keyed as (
 
 select
     keyed.*,
-    customers.customer_records
+    customers.customer_records,
+    {{ run_day_marker() }} as computed_for_run_day
 from keyed
 left join customers on keyed.customer_key = customers.customer_key
 {% if is_incremental() %}
     union all
     select
         retracted.*,
-        null as customer_records
+        null as customer_records,
+        {{ run_day_marker() }} as computed_for_run_day
     from retracted
 {% endif %}
