@@ -329,28 +329,9 @@ day_parts as (
 summarised as (
     -- a row of day_parts is its group's, except on a day's 'order' row, which the day's 'order'
     -- interactions and its paid orders share: only those rows are summed again (summing every
-    -- row a second time took the full build at 10M to DuckDB's memory limit, and over it)
-    select
-        customer_key,
-        occurred_date,
-        channel,
-        next_paid_order_date,
-        {%- for column in summary_columns %}
-            {%- if column == 'weighted_touches' %}
-                {{ column }},
-            {%- else %}
-                cast({{ column }} as {{ dbt.type_bigint() }}) as {{ column }},
-            {%- endif %}
-        {%- endfor %}
-        {%- for days in conversion_windows %}
-            cast(touches_with_order_{{ days }}d as {{ dbt.type_bigint() }})
-                as touches_with_order_{{ days }}d,
-        {%- endfor %}
-        last_touch_at,
-        last_response_at,
-        cast(paid_orders as {{ dbt.type_bigint() }}) as paid_orders,
-        revenue
-    from day_parts
+    -- row a second time took the full build at 10M to DuckDB's memory limit, and over it); the
+    -- sums below list day_parts' columns in its order, and keep their types
+    select * from day_parts
     where not {{ shared_order_row }}
     union all
     select
