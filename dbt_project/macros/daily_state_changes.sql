@@ -55,3 +55,28 @@
 {% macro daily_state_window_month() -%}
     cast({{ dbt.date_trunc('month', daily_state_window_start()) }} as date)
 {%- endmacro %}
+
+
+{#- Each customer with a row the run wrote, and the first day of those rows. -#}
+{% macro customers_first_marked_day() -%}
+    select
+        customer_key,
+        min(occurred_date) as first_marked_date
+    from {{ ref('int_customer_days_summarised') }}
+    where {{ daily_state_marked() }}
+    group by customer_key
+{%- endmacro %}
+
+
+{#- For a model of per-day sequences (a day's value reads the `days_before` days before or after
+    it): per customer with a row the run wrote, the first day to recompute, `days_before` days
+    before that row's day or before the window's start, whichever is earlier. Every other
+    customer's recomputation starts `days_before` days before the window's start. -#}
+{% macro customers_recomputed_from(days_before) -%}
+    select
+        customer_key,
+        cast({{ dbt.dateadd(
+            'day', -days_before, 'least(first_marked_date, ' ~ daily_state_window_start() ~ ')'
+        ) }} as date) as recompute_from
+    from ({{ customers_first_marked_day() }}) as marked
+{%- endmacro %}

@@ -1,8 +1,9 @@
 -- Contact cadence per customer as of a date (grain: customer_key, every customer except the
--- unresolved bucket); definitions in _engagement__models.yml. Built from the daily state
--- int_customer_days_summarised (per customer, day and channel: touches, weights, responses,
--- customer-initiated interactions, last touch and response) and small per-customer tables;
--- p_alive and clv_decile from mart_customer_lifetime_value (null without purchases).
+-- unresolved bucket); definitions in _engagement__models.yml. Built from
+-- int_activity_days_sequenced (per customer and day: the sums of the daily state, each touch day
+-- with its gap and burst window), for the windows' sums, the last touch and response, gaps and
+-- bursts, and from small per-customer tables: p_alive and clv_decile from
+-- mart_customer_lifetime_value (null without purchases).
 {%- set windows = var('cadence_windows_days') %}
 {%- set median_gap_window_start =
     dbt.dateadd('day', -var('median_gap_window_days'), as_of_date()) %}
@@ -15,31 +16,29 @@
 {%- set decline_min_prior = var('decline_min_prior_interactions') %}
 {%- set decline_threshold = var('decline_trend_threshold') %}
 {%- set decline_min_drop_sd = var('decline_min_drop_sd') %}
-{%- set excluded_channels = var('decline_excluded_touch_channels') %}
+{%- set longest_window_days = (windows + [recent_days + prior_days]) | max %}
+{%- set burst_reach_days = burst_window_days - 1 %}
 {#- the engagement expected in the recent window at the prior window's daily rate -#}
 {%- set expected_recent = '(measured.engagement_prior_' ~ prior_days ~ 'd * '
     ~ recent_days ~ '.0 / ' ~ prior_days ~ ')' %}
 
-with days as (
+with activity_days as (
     select
         customer_key,
         occurred_date,
-        channel,
         touches,
         weighted_touches,
         customer_initiated,
-        responses_or_initiated
-        + case
-            when channel in ('{{ excluded_channels | join("', '") }}') then 0 else touches
-        end as engagements,
+        engagements,
         last_touch_at,
+        last_touch_channel,
         last_response_at,
+        touch_gap_days,
+        touches_in_burst_window,
         {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
             as days_ago
-    from {{ ref('int_customer_days_summarised') }}
-    where
-        customer_key <> {{ unresolved_customer_key() }}
-        and occurred_date <= {{ as_of_date() }}
+    from {{ ref('int_activity_days_sequenced') }}
+    where occurred_date <= {{ as_of_date() }}
 ),
 
 customers as (
@@ -62,7 +61,7 @@ lifetime_value as (
 
 history as (
     -- nothing before the first interaction landed is known: "never touched" is measured from here
-    select min(occurred_date) as history_start_date from days
+    select min(occurred_date) as history_start_date from activity_days
 ),
 
 tiers as (
@@ -103,74 +102,74 @@ windowed as (
                     then engagements
                 else 0
             end
-        ) as {{ dbt.type_bigint() }}) as engagement_prior_{{ prior_days }}d,
-        max(last_touch_at) as last_touch_at,
-        max(case when touches > 0 then occurred_date end) as last_touch_date,
-        max(case when customer_initiated > 0 then occurred_date end)
-            as last_customer_initiated_date,
-        max(last_response_at) as last_response_at,
-        {{ latest_non_null('channel', 'last_touch_at') }} as last_touch_channel
-    from days
+        ) as {{ dbt.type_bigint() }}) as engagement_prior_{{ prior_days }}d
+    from activity_days
+    where days_ago < {{ longest_window_days }}
     group by customer_key
 ),
 
-touch_days as (
+recent_bursts as (
+    -- a burst window that reaches past the as-of date: summed again up to it
     select
         customer_key,
-        occurred_date,
-        {{ dbt.datediff("cast('1970-01-01' as date)", 'occurred_date', 'day') }}
-            as day_number,
-        sum(touches) as touches
-    from days
-    where touches > 0
-    group by customer_key, occurred_date
+        max(occurred_date) as last_burst_date
+    from (
+        select
+            customer_key,
+            occurred_date,
+            touch_gap_days,
+            sum(touches) over (
+                partition by customer_key
+                order by {{ dbt.datediff("cast('1970-01-01' as date)", 'occurred_date', 'day') }}
+                range between current row and {{ burst_reach_days }} following
+            ) as touches_in_burst_window
+        from activity_days
+        where
+            touches > 0
+            and occurred_date > {{ dbt.dateadd('day', -burst_reach_days, as_of_date()) }}
+    ) as recent_touch_days
+    where
+        touch_gap_days >= {{ burst_silence_days }}
+        and touches_in_burst_window >= {{ burst_min_touches }}
+    group by customer_key
 ),
 
-touch_gaps as (
+histories as (
     select
-        customer_key,
-        occurred_date,
-        touches,
-        day_number - lag(day_number) over (
-            partition by customer_key order by day_number
-        ) as gap_days,
-        sum(touches) over (
-            partition by customer_key
-            order by day_number
-            range between current row and {{ burst_window_days - 1 }} following
-        ) as touches_in_burst_window
-    from touch_days
-),
-
-gap_summary as (
-    select
-        customer_key,
-        median(case when occurred_date > {{ median_gap_window_start }} then gap_days end)
-            as median_gap_days,
+        activity_days.customer_key,
+        max(activity_days.last_touch_at) as last_touch_at,
+        max(case when activity_days.touches > 0 then activity_days.occurred_date end)
+            as last_touch_date,
+        max(case when activity_days.customer_initiated > 0 then activity_days.occurred_date end)
+            as last_customer_initiated_date,
+        max(activity_days.last_response_at) as last_response_at,
+        {{ latest_non_null('activity_days.last_touch_channel', 'activity_days.last_touch_at') }}
+            as last_touch_channel,
+        median(
+            case
+                when
+                    activity_days.touches > 0
+                    and activity_days.occurred_date > {{ median_gap_window_start }}
+                    then activity_days.touch_gap_days
+            end
+        ) as median_gap_days,
+        -- the gap before the latest touch day (null: its first)
+        max_by(
+            activity_days.touch_gap_days,
+            case when activity_days.touches > 0 then activity_days.occurred_date end
+        ) as last_gap_days,
         max(
             case
                 when
-                    gap_days >= {{ burst_silence_days }}
-                    and touches_in_burst_window >= {{ burst_min_touches }}
-                    then occurred_date
+                    activity_days.occurred_date
+                    <= {{ dbt.dateadd('day', -burst_reach_days, as_of_date()) }}
+                    and activity_days.touch_gap_days >= {{ burst_silence_days }}
+                    and activity_days.touches_in_burst_window >= {{ burst_min_touches }}
+                    then activity_days.occurred_date
             end
-        ) as last_burst_date
-    from touch_gaps
-    group by customer_key
-),
-
-last_gaps as (
-    select
-        customer_key,
-        gap_days as last_gap_days
-    from touch_gaps
-    where
-        gap_days is not null
-        and occurred_date = (
-            select max(later.occurred_date)
-            from touch_days as later
-            where later.customer_key = touch_gaps.customer_key
-        )
+        ) as settled_burst_date
+    from activity_days
+    group by activity_days.customer_key
 ),
 
 measured as (
@@ -189,25 +188,25 @@ measured as (
             coalesce(windowed.customer_initiated_{{ days }}d, 0)
                 as customer_initiated_{{ days }}d,
         {%- endfor %}
-        gap_summary.median_gap_days,
+        histories.median_gap_days,
+        histories.last_gap_days,
+        histories.last_touch_at,
+        histories.last_touch_channel,
+        histories.last_response_at,
         -- day counts in 64 bits on both engines (Spark's datediff is a 32-bit int)
-        cast(last_gaps.last_gap_days as {{ dbt.type_bigint() }}) as last_gap_days,
-        windowed.last_touch_at,
-        windowed.last_touch_channel,
-        windowed.last_response_at,
         cast(
-            {{ dbt.datediff('windowed.last_touch_date', as_of_date(), 'day') }}
+            {{ dbt.datediff('histories.last_touch_date', as_of_date(), 'day') }}
             as {{ dbt.type_bigint() }}
         ) as days_since_last_touch,
         cast(
-            {{ dbt.datediff('windowed.last_customer_initiated_date', as_of_date(), 'day') }}
+            {{ dbt.datediff('histories.last_customer_initiated_date', as_of_date(), 'day') }}
             as {{ dbt.type_bigint() }}
         ) as days_since_last_customer_initiated,
         cast({{ dbt.datediff(
             'greatest(customers.first_seen_date, history.history_start_date)',
             as_of_date(), 'day'
         ) }} as {{ dbt.type_bigint() }}) as days_observed,
-        gap_summary.last_burst_date,
+        greatest(histories.settled_burst_date, recent_bursts.last_burst_date) as last_burst_date,
         coalesce(windowed.engagement_last_{{ recent_days }}d, 0)
             as engagement_last_{{ recent_days }}d,
         coalesce(windowed.engagement_prior_{{ prior_days }}d, 0)
@@ -217,8 +216,8 @@ measured as (
     left join rfm on customers.customer_key = rfm.customer_key
     left join lifetime_value on customers.customer_key = lifetime_value.customer_key
     left join windowed on customers.customer_key = windowed.customer_key
-    left join gap_summary on customers.customer_key = gap_summary.customer_key
-    left join last_gaps on customers.customer_key = last_gaps.customer_key
+    left join histories on customers.customer_key = histories.customer_key
+    left join recent_bursts on customers.customer_key = recent_bursts.customer_key
 ),
 
 targeted as (

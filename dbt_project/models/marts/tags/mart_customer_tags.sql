@@ -1,17 +1,16 @@
 {%- set lifetime_value = var('lifetime_value_tags') %}
 {%- set text = dbt.type_string() %}
-{#- the signals of the intent and risk rules: rule, what is counted, its count per day and
-    channel of the daily state, the rows that have it -#}
+{#- the signals of the intent and risk rules: rule, what is counted, its count per day in
+    int_activity_days_sequenced -#}
 {%- set signal_rules = [
-    ('recent_click', 'email clicks', 'clicks', 'clicks > 0'),
-    ('recent_reply', 'email replies', 'replies', 'replies > 0'),
-    ('inbound_contact', 'inbound contacts', 'customer_initiated',
-        "customer_initiated > 0 and channel <> 'order'"),
-    ('recent_meeting', 'meetings', 'interactions', "channel = 'meeting'"),
-    ('recent_visit', 'visits', 'interactions', "channel = 'visit'"),
-    ('unsubscribed', 'email unsubscribes', 'unsubscribes', 'unsubscribes > 0'),
-    ('spam_report', 'email spam reports', 'spam_reports', 'spam_reports > 0'),
-    ('hard_bounce', 'email bounces', 'bounces', 'bounces > 0'),
+    ('recent_click', 'email clicks', 'clicks'),
+    ('recent_reply', 'email replies', 'replies'),
+    ('inbound_contact', 'inbound contacts', 'inbound_contacts'),
+    ('recent_meeting', 'meetings', 'meetings'),
+    ('recent_visit', 'visits', 'visits'),
+    ('unsubscribed', 'email unsubscribes', 'unsubscribes'),
+    ('spam_report', 'email spam reports', 'spam_reports'),
+    ('hard_bounce', 'email bounces', 'bounces'),
 ] %}
 {{
     config(
@@ -29,13 +28,13 @@
 }}
 -- Dynamic tags per customer as of a date (grain: customer_key, tag_group, tag); definitions and
 -- rules in _tags__models.yml and the seed tag_rules. Built from the compact state: the as-of
--- marts mart_customer_cadence and mart_customer_rfm, and one pass over the daily state
--- int_customer_days_summarised for the dates of the intent and risk signals. Incremental only to
--- keep since_date: a run replaces every customer's tags (delete+insert on customer_key: every
--- customer has its activity tag, so the tags no longer held go with the delete; its pre-hook
--- deletes the customers no longer in mart_customer_cadence, merged away); a tag held in the
--- stored state keeps its since_date. A merge updating every row instead took twice the full
--- build. full_refresh=false: a full rebuild keeps since_date too.
+-- marts mart_customer_cadence and mart_customer_rfm, and one pass over the customers'
+-- activity days int_activity_days_sequenced for the dates of the intent and risk signals.
+-- Incremental only to keep since_date: a run replaces every customer's tags (delete+insert on
+-- customer_key: every customer has its activity tag, so the tags no longer held go with the
+-- delete; its pre-hook deletes the customers no longer in mart_customer_cadence, merged away); a
+-- tag held in the stored state keeps its since_date. A merge updating every row instead took
+-- twice the full build. full_refresh=false: a full rebuild keeps since_date too.
 
 with rules as (
     select * from {{ ref('tag_rules') }}
@@ -61,32 +60,22 @@ days as {{ materialized_cte() }} (
     select
         customer_key,
         occurred_date,
+        is_engaged,
+        deliveries,
+        {%- for rule, noun, events in signal_rules %}
+            {{ events }},
+        {%- endfor %}
         {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
-            as days_ago,
-        channel,
-        interactions,
-        responses_or_initiated,
-        customer_initiated,
-        paid_orders,
-        clicks,
-        replies,
-        unsubscribes,
-        spam_reports,
-        bounces,
-        deliveries
-    from {{ ref('int_customer_days_summarised') }}
-    where
-        customer_key <> {{ unresolved_customer_key() }}
-        and occurred_date <= {{ as_of_date() }}
+            as days_ago
+    from {{ ref('int_activity_days_sequenced') }}
+    where occurred_date <= {{ as_of_date() }}
 ),
 
 dated as (
     select
         customer_key,
         min(occurred_date) as first_interaction_date,
-        max(
-            case when responses_or_initiated > 0 or paid_orders > 0 then occurred_date end
-        ) as last_engaged_date,
+        max(case when is_engaged then occurred_date end) as last_engaged_date,
         max(case when deliveries > 0 then occurred_date end) as last_delivery_date
     from days
     group by customer_key
@@ -94,7 +83,7 @@ dated as (
 
 signal_days as (
     -- the day's events of each signal rule, named as the rule in tag_rules
-    {%- for rule, noun, events, condition in signal_rules %}
+    {%- for rule, noun, events in signal_rules %}
         select
             customer_key,
             days_ago,
@@ -103,7 +92,7 @@ signal_days as (
             '{{ noun }}' as noun,
             {{ events }} as events
         from days
-        where {{ condition }}
+        where {{ events }} > 0
         {%- if not loop.last %}
             union all
         {%- endif %}
