@@ -57,26 +57,25 @@
 {%- endmacro %}
 
 
-{#- Each customer with a row the run wrote, and the first day of those rows. -#}
-{% macro customers_first_marked_day() -%}
-    select
-        customer_key,
-        min(occurred_date) as first_marked_date
-    from {{ ref('int_customer_days_summarised') }}
-    where {{ daily_state_marked() }}
-    group by customer_key
+{#- For a model of per-day sequences (a day's value reads the `days_before` days after it): the
+    first day every customer's recomputation starts, `days_before` days before the window's
+    start. -#}
+{% macro daily_state_sequences_from(days_before) -%}
+    cast({{ dbt.dateadd('day', -days_before, daily_state_window_start()) }} as date)
 {%- endmacro %}
 
 
-{#- For a model of per-day sequences (a day's value reads the `days_before` days before or after
-    it): per customer with a row the run wrote, the first day to recompute, `days_before` days
-    before that row's day or before the window's start, whichever is earlier. Every other
-    customer's recomputation starts `days_before` days before the window's start. -#}
-{% macro customers_recomputed_from(days_before) -%}
+{#- ... and each customer whose recomputation starts earlier, with a row the run wrote before the
+    window (a customer recomputed whole, or an order's conversion range): the first day to
+    recompute, `days_before` days before the first such row. -#}
+{% macro customers_recomputed_early(days_before) -%}
     select
         customer_key,
-        cast({{ dbt.dateadd(
-            'day', -days_before, 'least(first_marked_date, ' ~ daily_state_window_start() ~ ')'
-        ) }} as date) as recompute_from
-    from ({{ customers_first_marked_day() }}) as marked
+        cast({{ dbt.dateadd('day', -days_before, 'min(occurred_date)') }} as date)
+            as recompute_from
+    from {{ ref('int_customer_days_summarised') }}
+    where
+        {{ daily_state_marked() }}
+        and occurred_date < {{ daily_state_window_start() }}
+    group by customer_key
 {%- endmacro %}

@@ -1,8 +1,5 @@
 {%- set burst_reach_days = var('burst_window_days') - 1 %}
 {%- set excluded_channels = var('decline_excluded_touch_channels') %}
-{#- where every customer's recomputation starts (rendered when the model runs) -#}
-{%- set everyone_from =
-    dbt.dateadd('day', -burst_reach_days, daily_state_window_start()) %}
 {{
     config(
         materialized='incremental',
@@ -13,16 +10,15 @@
             delete from {{ this }}
             {% if is_incremental_run() %}
                 where
-                    occurred_date
-                    >= {{ dbt.dateadd('day', -" ~ burst_reach_days ~ ", daily_state_window_start()) }}
+                    occurred_date >= {{ daily_state_sequences_from(" ~ burst_reach_days ~ ") }}
                     or customer_key not in ({{ customers_with_unmarked_days() }})
                     or activity_day_id in (
                         select stored.activity_day_id
                         from {{ this }} as stored
-                        inner join ({{ customers_recomputed_from(" ~ burst_reach_days ~ ") }})
-                            as scope
-                            on stored.customer_key = scope.customer_key
-                        where stored.occurred_date >= scope.recompute_from
+                        inner join ({{ customers_recomputed_early(" ~ burst_reach_days ~ ") }})
+                            as early
+                            on stored.customer_key = early.customer_key
+                        where stored.occurred_date >= early.recompute_from
                     )
             {% endif %}
         {% endif %}"
@@ -43,31 +39,31 @@
 
 with
 {% if is_incremental_run() %}
-    scope as {{ materialized_cte() }} (
-        {{ customers_recomputed_from(burst_reach_days) }}
+    early as {{ materialized_cte() }} (
+        {{ customers_recomputed_early(burst_reach_days) }}
     ),
 
-    state_days as {{ materialized_cte() }} (
+    state_days as (
+        select * from {{ ref('int_customer_days_summarised') }}
+        where occurred_date >= {{ daily_state_sequences_from(burst_reach_days) }}
+        union all
         select state.*
         from {{ ref('int_customer_days_summarised') }} as state
-        left join scope on state.customer_key = scope.customer_key
-        where state.occurred_date >= coalesce(scope.recompute_from, {{ everyone_from }})
+        inner join early on state.customer_key = early.customer_key
+        where
+            state.occurred_date >= early.recompute_from
+            and state.occurred_date < {{ daily_state_sequences_from(burst_reach_days) }}
     ),
 
     previous_touch_days as (
-        -- the newest stored touch day before a customer's first recomputed day; not for a
-        -- customer recomputed whole, whose stored days may be gone
+        -- the newest stored touch day before a customer's first recomputed day: the pre-hook
+        -- left only the days before it (and none of a customer recomputed whole)
         select
-            stored.customer_key,
-            max(stored.occurred_date) as occurred_date
-        from {{ this }} as stored
-        left join scope on stored.customer_key = scope.customer_key
-        where
-            stored.touches > 0
-            and stored.occurred_date < coalesce(scope.recompute_from, {{ everyone_from }})
-            and stored.customer_key in (select distinct state_days.customer_key from state_days)
-            and stored.customer_key in ({{ customers_with_unmarked_days() }})
-        group by stored.customer_key
+            customer_key,
+            max(occurred_date) as occurred_date
+        from {{ this }}
+        where touches > 0
+        group by customer_key
     ),
 {% else %}
     state_days as (
@@ -88,7 +84,7 @@ days as (
         customer_key,
         occurred_date,
         cast(sum(touches) as {{ dbt.type_bigint() }}) as touches,
-        sum(weighted_touches) as weighted_touches,
+        cast(sum(weighted_touches) as {{ exact_decimal_type() }}) as weighted_touches,
         cast(sum(customer_initiated) as {{ dbt.type_bigint() }}) as customer_initiated,
         -- the decline signal's engagement: responses and customer-initiated interactions, and
         -- touches except on the excluded channels

@@ -27,26 +27,40 @@
 
 with days as (
     select
-        state.customer_key,
-        {{ dbt.date_trunc('month', 'state.occurred_date') }} as month_start,
-        state.channel,
-        state.touches,
-        state.weighted_touches,
-        state.responses,
-        state.customer_initiated,
-        state.paid_orders,
-        state.revenue
-    from {{ ref('int_customer_days_summarised') }} as state
+        customer_key,
+        {{ dbt.date_trunc('month', 'occurred_date') }} as month_start,
+        channel,
+        touches,
+        weighted_touches,
+        responses,
+        customer_initiated,
+        paid_orders,
+        revenue
+    from {{ ref('int_customer_days_summarised') }}
     {% if is_incremental_run() %}
-        -- each month with a row the state wrote: every row of that month is summed again
-        left join ({{ customer_months_marked() }}) as marked_months
+        -- every customer's months from the window's on, and each earlier month with a row the
+        -- state wrote, whose every row is summed again
+        where occurred_date >= {{ daily_state_window_month() }}
+        union all
+        select
+            state.customer_key,
+            {{ dbt.date_trunc('month', 'state.occurred_date') }} as month_start,
+            state.channel,
+            state.touches,
+            state.weighted_touches,
+            state.responses,
+            state.customer_initiated,
+            state.paid_orders,
+            state.revenue
+        from {{ ref('int_customer_days_summarised') }} as state
+        inner join ({{ customer_months_marked() }}) as marked_months
             on
                 state.customer_key = marked_months.customer_key
                 and cast({{ dbt.date_trunc('month', 'state.occurred_date') }} as date)
                 = marked_months.month_start
         where
-            marked_months.customer_key is not null
-            or state.occurred_date >= {{ daily_state_window_month() }}
+            state.occurred_date < {{ daily_state_window_month() }}
+            and marked_months.month_start < {{ daily_state_window_month() }}
     {% endif %}
 )
 
