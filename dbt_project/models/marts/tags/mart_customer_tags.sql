@@ -56,43 +56,31 @@ cadence as (
     inner join {{ ref('tag_tier_scaling') }} as scaling on cadence.tier = scaling.tier
 ),
 
-days as {{ materialized_cte() }} (
-    select
-        customer_key,
-        occurred_date,
-        is_engaged,
-        deliveries,
-        {%- for rule, noun, events in signal_rules %}
-            {{ events }},
-        {%- endfor %}
-        {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
-            as days_ago
-    from {{ ref('int_activity_days_sequenced') }}
-    where occurred_date <= {{ as_of_date() }}
-),
-
 dated as (
     select
         customer_key,
         min(occurred_date) as first_interaction_date,
         max(case when is_engaged then occurred_date end) as last_engaged_date,
         max(case when deliveries > 0 then occurred_date end) as last_delivery_date
-    from days
+    from {{ ref('int_activity_days_sequenced') }}
+    where occurred_date <= {{ as_of_date() }}
     group by customer_key
 ),
 
 signal_days as (
-    -- the day's events of each signal rule, named as the rule in tag_rules
+    -- the day's events of each signal rule, named as the rule in tag_rules; a pass over the
+    -- activity days for each, not a materialized copy of them (which spilled at 50M)
     {%- for rule, noun, events in signal_rules %}
         select
             customer_key,
-            days_ago,
+            {{ dbt.datediff('occurred_date', as_of_date(), 'day') }}
+                as days_ago,
             occurred_date,
             '{{ rule }}' as signal_rule,
             '{{ noun }}' as noun,
             {{ events }} as events
-        from days
-        where {{ events }} > 0
+        from {{ ref('int_activity_days_sequenced') }}
+        where {{ events }} > 0 and occurred_date <= {{ as_of_date() }}
         {%- if not loop.last %}
             union all
         {%- endif %}
