@@ -25,33 +25,14 @@
 -- (a merged-away customer's, or a month whose only interactions moved to another customer;
 -- every month when the run names no days); delete+insert replaces the rest.
 
-with days as (
-    select
-        customer_key,
-        {{ dbt.date_trunc('month', 'occurred_date') }} as month_start,
-        channel,
-        touches,
-        weighted_touches,
-        responses,
-        customer_initiated,
-        paid_orders,
-        revenue
-    from {{ ref('int_customer_days_summarised') }}
+with state_days as (
+    select * from {{ ref('int_customer_days_summarised') }}
     {% if is_incremental_run() %}
         -- every customer's months from the window's on, and each earlier month with a row the
         -- state wrote, whose every row is summed again
         where occurred_date >= {{ daily_state_window_month() }}
         union all
-        select
-            state.customer_key,
-            {{ dbt.date_trunc('month', 'state.occurred_date') }} as month_start,
-            state.channel,
-            state.touches,
-            state.weighted_touches,
-            state.responses,
-            state.customer_initiated,
-            state.paid_orders,
-            state.revenue
+        select state.*
         from {{ ref('int_customer_days_summarised') }} as state
         inner join ({{ customer_months_marked() }}) as marked_months
             on
@@ -62,6 +43,20 @@ with days as (
             state.occurred_date < {{ daily_state_window_month() }}
             and marked_months.month_start < {{ daily_state_window_month() }}
     {% endif %}
+),
+
+days as (
+    select
+        customer_key,
+        {{ dbt.date_trunc('month', 'occurred_date') }} as month_start,
+        channel,
+        touches,
+        weighted_touches,
+        responses,
+        customer_initiated,
+        paid_orders,
+        revenue
+    from state_days
 )
 
 select
