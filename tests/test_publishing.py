@@ -209,6 +209,59 @@ def test_a_version_writes_only_the_marts_and_days_that_changed(tmp_path):
     assert fourth["tables"]["fct_big"]["rows"] == 4
 
 
+def test_internal_columns_are_not_published_and_their_changes_write_nothing(tmp_path):
+    """A run that rewrites a day's rows unchanged but for the run that wrote them (an internal
+    column) publishes nothing of it; neither file nor the Parquet holds that column."""
+    published, warehouse = tmp_path / "published", tmp_path / "warehouse.duckdb"
+    marts = [
+        Mart("fct_big", {}, day_column="occurred_date", internal=frozenset({"written_by"})),
+        Mart("mart_small", {"email": {"pii": "email"}}, internal=frozenset({"written_by"})),
+    ]
+
+    def land(written_by: str, amount: int) -> None:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+            con.execute(
+                "CREATE OR REPLACE TABLE marts.fct_big AS SELECT * FROM (VALUES "
+                f"(DATE '2026-06-01', 1, '{written_by}'), (DATE '2026-06-02', {amount}, "
+                f"'{written_by}')) AS t(occurred_date, amount, written_by)"
+            )
+            con.execute(
+                "CREATE OR REPLACE TABLE marts.mart_small AS "
+                f"SELECT 'x@y.cn' AS email, '{written_by}' AS written_by"
+            )
+            con.execute("COMMENT ON COLUMN marts.fct_big.written_by IS 'the run'")
+
+    def version(name, previous=None):
+        building = start_version(published, name)
+        manifest = build_version(
+            building, DuckDBMarts(warehouse), marts, _publication(name), {}, previous=previous
+        )
+        return finish_version(building), manifest
+
+    land("run 1", 2)
+    v1, _ = version("v1")
+    land("run 2", 2)
+    _, second = version("v2", previous=v1)
+    assert second["written"] == {
+        "fct_big": "nothing (the previous version's)",
+        "mart_small": "nothing (the previous version's)",
+    }
+    land("run 3", 5)
+    v3, third = version("v3", previous=v1)
+    assert third["written"]["fct_big"] == ["2026-06-02"]
+    for file in ("cadence.duckdb", "cadence_restricted.duckdb"):
+        with duckdb.connect(str(v3 / file), read_only=True) as reader:
+            columns = reader.execute(
+                "SELECT DISTINCT column_name FROM duckdb_columns() WHERE schema_name = 'marts'"
+            ).fetchall()
+            assert ("written_by",) not in columns and ("email",) in columns, file
+    parquet = duckdb.connect().execute(
+        f"DESCRIBE SELECT * FROM read_parquet('{v3}/parquet/fct_big/*/*.parquet')"
+    )
+    assert "written_by" not in {row[0] for row in parquet.fetchall()}
+
+
 def test_a_mart_whose_layout_changes_is_written_whole(tmp_path):
     published, warehouse = tmp_path / "published", tmp_path / "warehouse.duckdb"
     _warehouse(warehouse, {"2026-06-01": [1], "2026-06-02": [3]}, "first")

@@ -33,12 +33,18 @@ def _warehouse_comments(
         WHERE database_name = 'warehouse' AND schema_name = 'marts' AND view_name = $table""",
         {"table": table},
     ).fetchone()
+    # Only the columns the published table holds: internal ones are not published (masking.py).
     columns = con.execute(
         """SELECT column_name, comment FROM duckdb_columns()
-        WHERE database_name = 'warehouse' AND schema_name = 'marts' AND table_name = ?
+        WHERE database_name = 'warehouse' AND schema_name = 'marts' AND table_name = $table
             AND comment IS NOT NULL AND comment <> ''
+            AND column_name IN (
+                SELECT column_name FROM duckdb_columns()
+                WHERE database_name = current_database() AND schema_name = 'marts'
+                    AND table_name = $table
+            )
         ORDER BY column_index""",
-        [table],
+        {"table": table},
     ).fetchall()
     return table_comment or None, columns
 

@@ -100,16 +100,12 @@ def _close(con: duckdb.DuckDBPyConnection, publication: dict) -> None:
     con.close()
 
 
-def _write_mart(
-    con: duckdb.DuckDBPyConnection,
-    change: MartChange,
-    select: str,
-    masked_columns: tuple[str, ...] = (),
-) -> None:
+def _write_mart(con: duckdb.DuckDBPyConnection, change: MartChange) -> None:
     """Bring `marts.<mart>` of an open published file up to the warehouse's; a table written
     afresh gets its descriptions and its unqualified view again."""
     name = quote_identifier(change.mart.name)
-    source = f"SELECT {select} FROM warehouse.marts.{name}"
+    masked_columns = tuple(change.mart.masked_columns)
+    source = f"SELECT {change.select} FROM warehouse.marts.{name}"
     if change.rewrite or not change.mart.day_column:
         if change.rewrite or change.changed:
             con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {source}")
@@ -203,7 +199,9 @@ def _write_restricted(
     for change in changes:
         name = quote_identifier(change.mart.name)
         source = "previous_version" if previous is not None and change.unchanged else "warehouse"
-        con.execute(f"CREATE TABLE marts.{name} AS SELECT * FROM {source}.marts.{name}")
+        columns = change.mart.published_columns(_columns(con, change.mart.name))
+        listed = ", ".join(quote_identifier(c) for c in columns)
+        con.execute(f"CREATE TABLE marts.{name} AS SELECT {listed} FROM {source}.marts.{name}")
         make_bi_ready(con, change.mart.name)
     if previous is not None:
         con.execute("DETACH previous_version")
@@ -238,10 +236,11 @@ def build_version(
     )
     changes = []
     for mart in marts:
-        select = mart.published_select(_columns(public, mart.name))
         is_rebuilt = rebuilt is None or mart.name in rebuilt
-        change = plan(public, mart, select, fingerprints.get(mart.name), is_rebuilt)
-        _write_mart(public, change, select, tuple(mart.masked_columns))
+        change = plan(
+            public, mart, _columns(public, mart.name), fingerprints.get(mart.name), is_rebuilt
+        )
+        _write_mart(public, change)
         _write_parquet(public, change, building, previous)
         changes.append(change)
     _drop_gone(public, {m.name for m in marts})

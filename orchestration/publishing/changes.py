@@ -43,13 +43,18 @@ def _select_digest(select: str) -> str:
     return hashlib.sha256(select.encode()).hexdigest()[:16]
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, mart: Mart, select: str) -> dict:
-    """Row count and hash sum per part of `warehouse.marts.<mart>`."""
+def fingerprint(
+    con: duckdb.DuckDBPyConnection, mart: Mart, select: str, columns: list[str]
+) -> dict:
+    """Row count and hash sum per part of `warehouse.marts.<mart>`, over its published
+    `columns` (a run that rewrites rows unchanged but for their internal bookkeeping columns
+    changes nothing readers see)."""
     table = f"warehouse.marts.{quote_identifier(mart.name)}"
+    published = ", ".join(quote_identifier(c) for c in mart.published_columns(columns))
     part = f"cast({quote_identifier(mart.day_column)} as varchar)" if mart.day_column else "NULL"
     rows = con.execute(
         f"SELECT {part} AS part, count(*), cast(coalesce(sum(hash(t)), 0) AS varchar) "
-        f"FROM {table} AS t GROUP BY ALL"
+        f"FROM (SELECT {published} FROM {table}) AS t GROUP BY ALL"
     ).fetchall()
     parts = {
         (WHOLE if not mart.day_column else day or NULL_DAY): [n, hashed] for day, n, hashed in rows
@@ -62,11 +67,13 @@ def fingerprint(con: duckdb.DuckDBPyConnection, mart: Mart, select: str) -> dict
 def plan(
     con: duckdb.DuckDBPyConnection,
     mart: Mart,
-    select: str,
+    columns: list[str],
     previous: dict | None,
     rebuilt: bool,
 ) -> MartChange:
-    """What to write of `mart`, given its fingerprint in the previous version (None: none)."""
+    """What to write of `mart` (its warehouse `columns`), given its fingerprint in the previous
+    version (None: none)."""
+    select = mart.published_select(columns)
     same_layout = (
         previous is not None
         and previous["select"] == _select_digest(select)
@@ -74,7 +81,7 @@ def plan(
     )
     if same_layout and not rebuilt:
         return MartChange(mart, select, previous, rewrite=False)
-    current = fingerprint(con, mart, select)
+    current = fingerprint(con, mart, select, columns)
     if not same_layout:
         return MartChange(mart, select, current, changed=set(current["parts"]))
     before, after = previous["parts"], current["parts"]

@@ -4,7 +4,9 @@ A mart column declares `config: {meta: {pii: email|phone|name|identifier}}` in i
 `_<folder>__models.yml`. The published file shows it masked, unless it also says
 `published: keep` (a name where people must act on it); the restricted file holds every table
 that has personal data, unmasked, for authorised users. A large fact declares
-`config: {meta: {published_by_day: <date column>}}` to be published, and replaced, by day.
+`config: {meta: {published_by_day: <date column>}}` to be published, and replaced, by day. A
+column declaring `config: {meta: {internal: true}}` is the warehouse's bookkeeping (the run that
+wrote a row) and is published in neither file.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Mart:
     name: str  # the relation in schema marts
     pii: dict[str, dict]  # column -> its meta, for personal-data columns
     day_column: str | None = None  # published by day on this column, or as one file
+    internal: frozenset[str] = frozenset()  # columns never published
 
     @property
     def has_personal_data(self) -> bool:
@@ -66,11 +69,15 @@ class Mart:
     def masked_columns(self) -> list[str]:
         return [c for c, meta in self.pii.items() if meta.get("published") != "keep"]
 
+    def published_columns(self, columns: list[str]) -> list[str]:
+        """The table's columns (in order) that readers see, masked or not."""
+        return [c for c in columns if c not in self.internal]
+
     def published_select(self, columns: list[str]) -> str:
         """The table's columns as readers of the published (masked) file see them."""
         items = [
             masked_expression(c, self.pii[c]) if c in self.masked_columns else quote_identifier(c)
-            for c in columns
+            for c in self.published_columns(columns)
         ]
         return ", ".join(items)
 
@@ -79,9 +86,11 @@ def marts_from_manifest(manifest_path: Path) -> list[Mart]:
     """Every model of the marts folder, with its documented columns' pii meta."""
     marts = []
     for node in mart_nodes(manifest_path):
-        pii = {}
+        pii, internal = {}, set()
         for column, spec in node["columns"].items():
             meta = spec.get("meta") or (spec.get("config") or {}).get("meta") or {}
+            if meta.get("internal"):
+                internal.add(column)
             if "pii" not in meta:
                 continue
             if meta["pii"] not in PII_KINDS or (
@@ -93,5 +102,5 @@ def marts_from_manifest(manifest_path: Path) -> list[Mart]:
                 )
             pii[column] = meta
         day_column = (node["config"].get("meta") or {}).get("published_by_day")
-        marts.append(Mart(node["alias"] or node["name"], pii, day_column))
+        marts.append(Mart(node["alias"] or node["name"], pii, day_column, frozenset(internal)))
     return sorted(marts, key=lambda m: m.name)
