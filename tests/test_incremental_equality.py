@@ -340,38 +340,49 @@ def test_a_late_delivery_event_that_makes_an_open_a_machine_open_equals_a_full_r
     assert published_differences(runs.incremental, runs.rebuilt) == {}
 
 
-def test_a_days_tests_check_the_state_rows_it_wrote(runs, tmp_path):
-    """The daily state's rows carry the day of the run that wrote them (computed_for_run_day),
-    and day N's tests check those alone (macros/test_scope.sql): a copy of one of them fails its
-    unique test there, while a copy of a row the build before it wrote is that build's to have
-    caught, and a full build's tests find it."""
+@pytest.mark.parametrize(
+    ("model", "schema", "key"),
+    [
+        ("int_customer_days_summarised", "intermediate", "customer_day_id"),
+        ("fct_interactions", "marts", "interaction_id"),
+        ("mart_order_attribution", "marts", "order_attribution_id"),
+    ],
+)
+def test_a_days_tests_check_the_rows_it_wrote(runs, tmp_path, model, schema, key):
+    """The rows of the daily state and of the largest incremental marts carry the day of the run
+    that wrote them (computed_for_run_day), and day N's tests check those alone
+    (macros/test_scope.sql): a copy of one of them fails its unique test there, while a copy
+    marked as an earlier run's was that run's to have caught, and a full build's tests find it."""
     shutil.copy(runs.incremental / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     (tmp_path / "scratch" / "duckdb_spill").mkdir(parents=True)
-    state = "intermediate.int_customer_days_summarised"
-    unique = "unique_int_customer_days_summarised_customer_day_id"
+    state = f"{schema}.{model}"
+    unique = f"unique_{model}_{key}"
     day = runs.newest_day
     day_n = {RUN_START_ENV: day, RUN_END_ENV: day, AS_OF_DATE_ENV: day}
     everything = {RUN_START_ENV: "", RUN_END_ENV: "", AS_OF_DATE_ENV: day}
 
     def unique_test(env: dict[str, str]) -> str:
-        run_dbt(tmp_path, "test", "--select", "int_customer_days_summarised", env=env)
+        run_dbt(tmp_path, "test", "--select", model, env=env)
         results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
         return next(r["status"] for r in results if r["unique_id"].split(".")[2] == unique)
 
-    def copy_a_row(marker: str) -> None:
+    def copy_a_row_of_day_n(marked: str) -> None:
+        """A copy of a row day N wrote, itself marked as written on day `marked`."""
         with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-            con.execute(f"INSERT INTO {state} SELECT * FROM {state} WHERE {marker} LIMIT 1")
+            con.execute(
+                f"INSERT INTO {state} SELECT * REPLACE (DATE '{marked}' AS computed_for_run_day) "
+                f"FROM {state} WHERE computed_for_run_day = '{day}' LIMIT 1"
+            )
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        written = con.execute(
-            f"SELECT computed_for_run_day, count(*) FROM {state} GROUP BY ALL"
-        ).fetchall()
-    # the build of days 1..N-1 marked its rows with its own last day
-    (earlier, _), (newest, _) = sorted(written)
-    assert len(written) == 2 and newest == dt.date.fromisoformat(day) and earlier < newest
+        (written_on_day_n,) = con.execute(
+            f"SELECT count(*) FROM {state} WHERE computed_for_run_day = '{day}'"
+        ).fetchone()
+    assert written_on_day_n > 0
 
-    copy_a_row(f"computed_for_run_day = '{earlier}'")
+    earlier = dt.date.fromisoformat(day) - dt.timedelta(days=1)
+    copy_a_row_of_day_n(earlier.isoformat())
     assert unique_test(day_n) == "pass"
     assert unique_test(everything) == "fail"
-    copy_a_row(f"computed_for_run_day = '{day}'")
+    copy_a_row_of_day_n(day)
     assert unique_test(day_n) == "fail"

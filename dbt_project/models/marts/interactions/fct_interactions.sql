@@ -4,7 +4,7 @@
         unique_key='interaction_id',
         incremental_strategy='merge',
         on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}
+        pre_hook=before_begin("{% if is_incremental() %}
             delete from {{ this }}
             where
                 interaction_type like 'email%'
@@ -13,7 +13,7 @@
                     select message_id from {{ ref('stg_email__events') }}
                     where {{ delivered_in_run('delivered_date') }}
                 )
-        {% endif %}"
+        {% endif %}")
     )
 }}
 -- One row per real interaction from every source (grain: interaction_id); definitions in
@@ -26,7 +26,10 @@
 -- (customers_delivered_in_run). Its pre-hook deletes the stored reactions of every email message
 -- with an event in the run, which the run recomputes: a reaction's key holds its classification,
 -- and a late delivery event turns an open into a privacy proxy's (email_open ->
--- email_machine_open), which a merge by key would otherwise keep beside the new row.
+-- email_machine_open), which a merge by key would otherwise keep beside the new row. The
+-- pre-hook runs before the model's transaction: DuckDB cannot commit a transaction that deleted
+-- from a table and then altered it, as on_schema_change does to append a new column. Each row
+-- carries the run that wrote it (computed_for_run_day): a daily run's tests check those rows.
 -- depends_on: {{ ref('int_records_clustered') }}
 -- depends_on: {{ ref('stg_crm__activities') }}
 -- depends_on: {{ ref('stg_email__events') }}
@@ -316,5 +319,6 @@ select
             and next_response_at
             <= {{ dbt.dateadd('day', response_window_days, 'occurred_at') }}
             then next_response_at
-    end as first_response_at
+    end as first_response_at,
+    {{ run_day_marker() }} as computed_for_run_day
 from with_next_response
