@@ -344,15 +344,17 @@ def test_a_late_delivery_event_that_makes_an_open_a_machine_open_equals_a_full_r
     ("model", "schema", "key"),
     [
         ("int_customer_days_summarised", "intermediate", "customer_day_id"),
+        ("int_email_events_resolved", "intermediate", "event_id"),
         ("fct_interactions", "marts", "interaction_id"),
         ("mart_order_attribution", "marts", "order_attribution_id"),
     ],
 )
 def test_a_days_tests_check_the_rows_it_wrote(runs, tmp_path, model, schema, key):
-    """The rows of the daily state and of the largest incremental marts carry the day of the run
-    that wrote them (computed_for_run_day), and day N's tests check those alone
-    (macros/test_scope.sql): a copy of one of them fails its unique test there, while a copy
-    marked as an earlier run's was that run's to have caught, and a full build's tests find it."""
+    """The rows of the daily state, of the resolved sources and of the largest incremental marts
+    carry the day of the run that wrote them (computed_for_run_day), and day N's tests check
+    those alone (macros/test_scope.sql): a copy of one of them fails its unique test there, while
+    a copy marked as an earlier run's was that run's to have caught, and a full build's tests
+    find it."""
     shutil.copy(runs.incremental / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     (tmp_path / "scratch" / "duckdb_spill").mkdir(parents=True)
     state = f"{schema}.{model}"

@@ -3,7 +3,9 @@
 -- Incremental (delete+insert on activity_id): a run resolves the activities it staged, and
 -- re-keys the earlier ones whose CRM record changed customer (a merge, a CRM record delivered
 -- after its activities).
-{{ config(unique_key='activity_id') }}
+-- Each row carries the run that wrote it (computed_for_run_day), and a daily run's tests check
+-- those rows; on a table built before the column, the column is appended, null on older rows.
+{{ config(unique_key='activity_id', on_schema_change='append_new_columns') }}
 -- depends_on: {{ ref('int_records_relabelled') }}
 
 with staged as (
@@ -69,7 +71,8 @@ select
     activities.occurred_at,
     activities.duration_seconds,
     activities.outcome,
-    activities.subject
+    activities.subject,
+    {{ run_day_marker() }} as computed_for_run_day
 from activities
 left join clustered
     on {{ crm_record_key('activities.customer_id') }} = clustered.record_key

@@ -2,7 +2,9 @@
 -- address is not an address at all goes to the unresolved bucket.
 -- Incremental (delete+insert on event_id): a run resolves the events it staged, and re-keys the
 -- earlier ones whose address changed customer (a merge).
-{{ config(unique_key='event_id') }}
+-- Each row carries the run that wrote it (computed_for_run_day), and a daily run's tests check
+-- those rows; on a table built before the column, the column is appended, null on older rows.
+{{ config(unique_key='event_id', on_schema_change='append_new_columns') }}
 -- depends_on: {{ ref('int_records_relabelled') }}
 
 with staged as (
@@ -62,7 +64,8 @@ select
     email_events.campaign_id,
     email_events.message_id,
     email_events.occurred_at,
-    email_events.url
+    email_events.url,
+    {{ run_day_marker() }} as computed_for_run_day
 from email_events
 left join clustered
     on {{ email_record_key('email_events.email_address') }} = clustered.record_key

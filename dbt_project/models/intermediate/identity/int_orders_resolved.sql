@@ -2,7 +2,9 @@
 -- unresolved bucket (kept and counted, never dropped).
 -- Incremental (delete+insert on order_id): a run resolves the orders it staged (new orders and
 -- new states of earlier ones), and re-keys the earlier ones whose buyer changed customer.
-{{ config(unique_key='order_id') }}
+-- Each row carries the run that wrote it (computed_for_run_day), and a daily run's tests check
+-- those rows; on a table built before the column, the column is appended, null on older rows.
+{{ config(unique_key='order_id', on_schema_change='append_new_columns') }}
 -- depends_on: {{ ref('int_records_relabelled') }}
 
 with staged as (
@@ -67,7 +69,8 @@ select
     orders.amount,
     orders.currency,
     orders.order_status,
-    orders.sales_channel
+    orders.sales_channel,
+    {{ run_day_marker() }} as computed_for_run_day
 from orders
 left join clustered
     on
