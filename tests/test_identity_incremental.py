@@ -61,18 +61,8 @@ def rows(home: Path, table: str) -> list[tuple]:
     """The table's rows, but for the day of the run that wrote each (computed_for_run_day, which
     a daily run and a full rebuild set differently by design)."""
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        schema, name = table.split(".")
-        columns = [
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
-                "AND table_name = ? AND column_name <> 'computed_for_run_day' "
-                "ORDER BY column_index",
-                [schema, name],
-            ).fetchall()
-        ]
-        listed = ", ".join(f'"{c}"' for c in columns)
-        return sorted(con.execute(f"SELECT {listed} FROM {table}").fetchall(), key=repr)
+        compared = "COLUMNS(lambda c: c <> 'computed_for_run_day')"
+        return sorted(con.execute(f"SELECT {compared} FROM {table}").fetchall(), key=repr)
 
 
 def customer_of(con: duckdb.DuckDBPyConnection, record_key: str) -> str:
