@@ -127,13 +127,13 @@ def _publication(version: str) -> dict:
     }
 
 
-def _version(published, warehouse, name, previous=None, rebuilt=None):
+def _version(published, warehouse, name, previous=None, rebuilt=None, marts=MARTS):
     building = start_version(published, name)
     publication = _publication(name)
     manifest = build_version(
         building,
         DuckDBMarts(warehouse),
-        MARTS,
+        marts,
         publication,
         {},
         previous=previous,
@@ -232,23 +232,16 @@ def test_internal_columns_are_not_published_and_their_changes_write_nothing(tmp_
             )
             con.execute("COMMENT ON COLUMN marts.fct_big.written_by IS 'the run'")
 
-    def version(name, previous=None):
-        building = start_version(published, name)
-        manifest = build_version(
-            building, DuckDBMarts(warehouse), marts, _publication(name), {}, previous=previous
-        )
-        return finish_version(building), manifest
-
     land("run 1", 2)
-    v1, _ = version("v1")
+    v1, _ = _version(published, warehouse, "v1", marts=marts)
     land("run 2", 2)
-    _, second = version("v2", previous=v1)
+    _, second = _version(published, warehouse, "v2", previous=v1, marts=marts)
     assert second["written"] == {
         "fct_big": "nothing (the previous version's)",
         "mart_small": "nothing (the previous version's)",
     }
     land("run 3", 5)
-    v3, third = version("v3", previous=v1)
+    v3, third = _version(published, warehouse, "v3", previous=v1, marts=marts)
     assert third["written"]["fct_big"] == ["2026-06-02"]
     for file in ("cadence.duckdb", "cadence_restricted.duckdb"):
         with duckdb.connect(str(v3 / file), read_only=True) as reader:
