@@ -150,6 +150,23 @@ def test_a_lake_that_lost_or_gained_rows_is_named_by_day_and_written_again(con, 
     ]
 
 
+def test_a_home_that_moves_to_spark_gets_its_history_written_from_raw(con, tmp_path):
+    """The DuckDB engine writes no lake: the first Spark run writes every earlier day from raw,
+    without extracting it again."""
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    land(landing, DAYS[0], [activity("A1"), activity("A2")])
+    land(landing, DAYS[1], [activity("B1")])
+    load_partitions(con, ACTIVITIES, landing, [dt.date.fromisoformat(DAYS[0])], tmp_path)
+
+    repaired = extract(con, landing, lake, DAYS[1])
+
+    assert repaired == [
+        f"raw.crm__activities on 2026-06-01: 2 rows in raw, 0 in the lake "
+        f"({day_dir(lake, ACTIVITIES, DAYS[0])})"
+    ]
+    assert in_lake(con, lake) == in_raw(con)
+
+
 def test_a_lake_that_cannot_be_brought_in_line_fails_naming_the_days(con, tmp_path, monkeypatch):
     landing, lake = tmp_path / "landing", tmp_path / "lake"
     land(landing, DAYS[0], [activity("A1"), activity("A2")])

@@ -17,6 +17,8 @@ import duckdb
 import pytest
 
 from orchestration.process_environment import process_environment
+from sources.contract import entities
+from sources.lake import differing_days, lake_dir, raw_table_dir
 from tests.conftest import materialize, run_dbt
 from tests.spark_marts import published_differences, published_marts
 
@@ -52,6 +54,16 @@ def test_spark_runs_the_pipeline(spark_run):
     print(f"The sample's run on Spark: {spark_run.seconds:.0f} s")
     failures = [e.message for e in spark_run.result.all_events if e.is_failure]
     assert spark_run.result.success, "\n".join(m or "" for m in failures)[-5000:]
+
+
+def test_the_raw_lake_spark_reads_holds_exactly_the_raw_rows(spark_run):
+    with duckdb.connect(str(spark_run.home / "warehouse.duckdb"), read_only=True) as con:
+        for entity in entities().values():
+            assert differing_days(con, entity, lake_dir(spark_run.home)) == {}, entity.name
+            files = f"{raw_table_dir(lake_dir(spark_run.home), entity)}/*/*.parquet"
+            in_lake = con.execute(f"SELECT count(*) FROM read_parquet('{files}')").fetchone()[0]
+            in_raw = con.execute(f"SELECT count(*) FROM raw.{entity.table_name}").fetchone()[0]
+            assert in_lake == in_raw > 0, entity.name
 
 
 def test_spark_publishes_every_mart(pipeline, spark_run):

@@ -3,9 +3,10 @@ the landed-data checks over what was loaded (orchestration/assets/quality.py).
 
 One step loads every selected entity over the days the run names (orchestration.partitions; all
 registered days when it names none): a first load may hold years of days, and one DuckDB
-connection serves them all. Each loaded day is also written to the raw lake (sources/lake.py),
-the Parquet both engines read, with any other day that differs from the raw table; the step
-fails if the lake still does not hold exactly the raw table's rows. A run selects the
+connection serves them all. On the Spark engine, whose dbt sources read the raw lake
+(sources/lake.py), each loaded day is also written there, with any other day that differs from
+the raw table; the step fails if the lake still does not hold exactly the raw table's rows. The
+DuckDB engine reads the raw tables and writes no lake. A run selects the
 raw assets of the sources the deployment declares (CADENCE_SOURCES, orchestration.jobs); every
 raw table exists, empty for a source not declared, so that dbt builds.
 """
@@ -23,6 +24,17 @@ from orchestration.resources import LandingZone, QualityGates, Warehouse
 from sources.contract import entities
 from sources.extract import ensure_tables, load_partitions
 from sources.lake import sync_days
+
+
+def lake_repairs(repaired: list[str]) -> str:
+    """One warning for the days written to the lake again: every day of a home's history when
+    it first runs on Spark."""
+    more = f"; and {len(repaired) - 3} more" if len(repaired) > 3 else ""
+    return (
+        f"raw lake written again from raw for {len(repaired)} day(s): "
+        + "; ".join(repaired[:3])
+        + more
+    )
 
 
 @dg.multi_asset(
@@ -70,8 +82,10 @@ def extract_landing(
             summary = load_partitions(
                 con, entity, landing.path, days, duckdb.scratch_dir, on_day_read=day_read
             )
-            for repaired in sync_days(con, entity, keys, duckdb.lake_dir):
-                context.log.warning(f"raw lake written again from raw: {repaired}")
+            if duckdb.reads_raw_lake:
+                repaired = sync_days(con, entity, keys, duckdb.lake_dir)
+                if repaired:
+                    context.log.warning(lake_repairs(repaired))
             for problem in summary.problems:
                 context.log.warning(problem)
             context.log.info(
