@@ -72,7 +72,7 @@ def test_dbt_declares_each_contract_entity_as_its_raw_source_with_no_tests_of_it
 
 def test_staging_keys_and_value_tests_restate_the_contract_exactly():
     """A staging model of an entity merges on the contract's key, and where its tests restate a
-    contract rule on a column selected from the contract (not_null, accepted_values), they say
+    contract rule on a column selected from the contract (not null, accepted values), they say
     what the contract says: a contract change that staging did not follow fails here, not in a
     run."""
     manifest = dbt_manifest()
@@ -84,14 +84,23 @@ def test_staging_keys_and_value_tests_restate_the_contract_exactly():
             if test["resource_type"] != "test" or test.get("attached_node") != model["unique_id"]:
                 continue
             kind, kwargs = test["test_metadata"]["name"], test["test_metadata"]["kwargs"]
-            column = staged_from(entity, model["raw_code"], kwargs["column_name"])
-            if column is None or kind not in ("not_null", "accepted_values"):
-                continue
-            contract = entity.column(column)
-            if kind == "not_null":
-                assert contract.required, f"{test['name']}: {column} is optional in the contract"
+            if kind == "not_null_columns":
+                rule, checked = "not_null", kwargs["column_names"]
+            elif kind == "accepted_values":
+                rule, checked = kind, [kwargs["column_name"]]
             else:
-                assert sorted(kwargs["values"]) == sorted(contract.allowed), test["name"]
-            restated.add((entity.qualified_name, column, kind))
+                continue
+            for staged in checked:
+                column = staged_from(entity, model["raw_code"], staged)
+                if column is None:
+                    continue
+                contract = entity.column(column)
+                if rule == "not_null":
+                    assert contract.required, (
+                        f"{test['name']}: {column} is optional in the contract"
+                    )
+                else:
+                    assert sorted(kwargs["values"]) == sorted(contract.allowed), test["name"]
+                restated.add((entity.qualified_name, column, rule))
     assert ("orders/orders", "status", "accepted_values") in restated  # renamed order_status
     assert ("email/events", "message_id", "not_null") in restated

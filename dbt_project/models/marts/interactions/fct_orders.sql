@@ -67,5 +67,6 @@ select
     cast(orders.amount * rates.rate_to_reporting as {{ exact_decimal_type() }}) as reporting_amount,
     orders.sales_channel
 from orders
--- a left join: an order without a rate keeps its row and fails the not_null test of its amount
+-- a left join: an order without a rate keeps its row, with a null reporting_amount that fails
+-- the model's not_null_columns test
 left join rates on orders.currency = rates.currency
