@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.cli.summary import render
+from orchestration.cli.summary import render, render_both, render_short
 from orchestration.project import dbt_project
 from orchestration.publishing.currency import reporting_currency
 from tests.conftest import RUN_MEASURES
@@ -106,6 +106,9 @@ def test_summary_shows_segments_cadence_and_the_queue(pipeline):
     assert "Cadence status per tier" in text and "tier A:" in text
     assert "Top of the follow-up queue" in text
     assert "precision 1.0000" in text or "precision 0.99" in text
+    # What a run prints and keeps, queried once, says what the two texts say.
+    short = render_short(pipeline.warehouse)
+    assert render_both(pipeline.warehouse, pipeline.truth) == (text, short)
 
 
 MONEY = re.compile(r"revenue|monetary|amount")

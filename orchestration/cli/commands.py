@@ -31,7 +31,7 @@ import dagster as dg
 
 from orchestration.cli.check_report import CheckLine, check_lines, render_checks, write_check_list
 from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_everything
-from orchestration.cli.summary import render, render_short
+from orchestration.cli.summary import render, render_both
 from orchestration.cli.terminal import STEPS, RunWatcher, first_line
 from orchestration.dagster_instance import DagsterStorageError, dagster_instance
 from orchestration.publishing.versions import RollbackError, rollback
@@ -102,12 +102,14 @@ def run(
             _stderr(f"error: {error}")
             return 2
         lines = check_lines(result.get_asset_check_evaluations())
-        full = render(settings.warehouse, truth_beside(landing), settings.spark_warehouse)
+        full, short = render_both(
+            settings.warehouse, truth_beside(landing), settings.spark_warehouse
+        )
         header = [f"Dagster run `{result.run_id}`", f"Landing: `{landing}`", "", "```", full, "```"]
         write_check_list(reports / "run_summary.md", lines, header)
         if verbose:  # dbt's output was shown as it ran
             print(full)
-        print(render_short(settings.warehouse, spark_warehouse=settings.spark_warehouse))
+        print(short)
         print(render_checks(lines, every=verbose))
         print(f"Landing:     {landing}")
         print(f"Warehouse:   {home / 'warehouse.duckdb'}")

@@ -1,10 +1,12 @@
 """What a run left in the warehouse, printed for people: rows per layer, rejects, file problems,
-identity and the marts in full (`render`), or in a few lines after a run (`render_short`).
+identity and the marts in full (`render`), or in a few lines after a run (`render_short`); a run
+keeps the one and prints the other (`render_both`, which queries each section once).
 When Spark built the models, the layers after raw are read from its Parquet tables."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -202,17 +204,19 @@ def _connect(warehouse: Path, spark_warehouse: Path | None) -> duckdb.DuckDBPyCo
 
 def _read(
     warehouse: Path,
-    lines: Callable[[duckdb.DuckDBPyConnection], list[str]],
+    texts: Callable[[duckdb.DuckDBPyConnection], tuple[str, ...]],
     spark_warehouse: Path | None,
-) -> str:
+    count: int,
+) -> tuple[str, ...]:
+    """`texts` over one connection to the warehouse, or `count` times why it cannot be read."""
     if not warehouse.exists():
-        return f"no warehouse at {warehouse}"
+        return (f"no warehouse at {warehouse}",) * count
     try:
         con = _connect(warehouse, spark_warehouse)
     except duckdb.IOException as error:
-        return f"summary skipped: cannot read {warehouse} ({error})"
+        return (f"summary skipped: cannot read {warehouse} ({error})",) * count
     try:
-        return "\n".join(lines(con))
+        return texts(con)
     finally:
         con.close()
 
@@ -235,46 +239,83 @@ def _problem_lines(con: duckdb.DuckDBPyConnection, shown: int | None) -> list[st
     return lines
 
 
+class _Sections:
+    """The summary's sections over one connection, each queried once however many texts show
+    it: at 10M rows, counting every table and summing the attribution marts take about a second
+    each."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, truth_dir: Path | None):
+        self.con, self.truth_dir = con, truth_dir
+
+    def _when(self, table: str, lines: Callable[[duckdb.DuckDBPyConnection], list[str]]):
+        return lines(self.con) if has_table(self.con, "marts", table) else []
+
+    @cached_property
+    def counts(self) -> list[tuple[str, str, int]]:
+        return table_counts(self.con)
+
+    @cached_property
+    def tags(self) -> list[str]:
+        return self._when("mart_tag_transitions", tag_lines)
+
+    @cached_property
+    def campaigns(self) -> list[str]:
+        return self._when("mart_email_campaigns", email_campaign_lines)
+
+    @cached_property
+    def journeys(self) -> list[str]:
+        return self._when("mart_channel_attribution", journey_lines)
+
+    def full(self) -> str:
+        """Everything: the rows of each table, every problem, identity and the marts."""
+        out = ["Rows per layer:"]
+        out += [f"  {s + '.' + n:<40} {rows:>12,}" for s, n, rows in self.counts]
+        out += _problem_lines(self.con, shown=None)
+        out += self._when("dim_customer", lambda con: identity_lines(con, self.truth_dir))
+        out += self._when("mart_followup_queue", marts_lines)
+        return "\n".join([*out, *self.tags, *self.campaigns, *self.journeys])
+
+    def short(self, shown: int) -> str:
+        """Rows per layer and the problems, `shown` lines of each kind at most; a line per tag,
+        email campaign, funnel and attribution mart; the lifetime-value fits and the top of the
+        value-at-risk queue."""
+        totals = layer_totals(self.counts)
+        rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
+        out = ["Rows per layer:", *rows, *self.campaigns, *self.journeys]
+        out += [*_problem_lines(self.con, shown), *self.tags]
+        out += self._when("mart_clv_model_fit", lambda con: lifetime_value_lines(con, 5))
+        return "\n".join(out)
+
+
 def render(
     warehouse: Path, truth_dir: Path | None = None, spark_warehouse: Path | None = None
 ) -> str:
-    """Everything: the rows of each table, every problem, identity and the marts (built by
-    Spark in `spark_warehouse` when given)."""
-
-    def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-        out = ["Rows per layer:"]
-        out += [f"  {s + '.' + n:<40} {rows:>12,}" for s, n, rows in table_counts(con)]
-        out += _problem_lines(con, shown=None)
-        if has_table(con, "marts", "dim_customer"):
-            out += identity_lines(con, truth_dir)
-        if has_table(con, "marts", "mart_followup_queue"):
-            out += marts_lines(con)
-        if has_table(con, "marts", "mart_tag_transitions"):
-            out += tag_lines(con)
-        if has_table(con, "marts", "mart_email_campaigns"):
-            out += email_campaign_lines(con)
-        if has_table(con, "marts", "mart_channel_attribution"):
-            out += journey_lines(con)
-        return out
-
-    return _read(warehouse, lines, spark_warehouse)
+    """Everything (`_Sections.full`), the layers after raw built by Spark in `spark_warehouse`
+    when given."""
+    (full,) = _read(warehouse, lambda con: (_Sections(con, truth_dir).full(),), spark_warehouse, 1)
+    return full
 
 
 def render_short(warehouse: Path, shown: int = 10, spark_warehouse: Path | None = None) -> str:
-    """Rows per layer and the problems, `shown` lines of each kind at most; a line per tag,
-    email campaign, funnel and attribution mart; the lifetime-value fits and the top of the
-    value-at-risk queue (the layers after raw built by Spark in `spark_warehouse` when given)."""
+    """A few lines (`_Sections.short`), the layers after raw built by Spark in `spark_warehouse`
+    when given."""
+    (short,) = _read(
+        warehouse, lambda con: (_Sections(con, None).short(shown),), spark_warehouse, 1
+    )
+    return short
 
-    def lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-        totals = layer_totals(table_counts(con))
-        rows = [f"  {layer:<13} {n:>12,} rows in {t:>3} tables" for layer, t, n in totals]
-        tags = tag_lines(con) if has_table(con, "marts", "mart_tag_transitions") else []
-        marts = email_campaign_lines(con) if has_table(con, "marts", "mart_email_campaigns") else []
-        if has_table(con, "marts", "mart_channel_attribution"):
-            marts += journey_lines(con)
-        out = ["Rows per layer:", *rows, *marts, *_problem_lines(con, shown), *tags]
-        if has_table(con, "marts", "mart_clv_model_fit"):
-            out += lifetime_value_lines(con, queue_rows=5)
-        return out
 
-    return _read(warehouse, lines, spark_warehouse)
+def render_both(
+    warehouse: Path,
+    truth_dir: Path | None = None,
+    spark_warehouse: Path | None = None,
+    shown: int = 10,
+) -> tuple[str, str]:
+    """`render` and `render_short` at the cost of one: what a run prints and keeps."""
+
+    def both(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+        sections = _Sections(con, truth_dir)
+        return sections.full(), sections.short(shown)
+
+    full, short = _read(warehouse, both, spark_warehouse, 2)
+    return full, short
