@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from orchestration.cli.journey_summary import order_attribution_line
+
 LOOKBACK = dt.timedelta(days=30)  # var attribution_lookback_days
 HALF_LIFE_DAYS = 7  # var attribution_half_life_days
 
@@ -224,3 +226,16 @@ def test_reconciliation_checks_fail_on_bad_data(pipeline, tmp_path, alteration, 
     failed = pipeline.dbt_on_copy(tmp_path, "test", "--select", check, tamper=alteration)
     assert failed.returncode == 1
     assert f"FAIL 1 {check}" in failed.stdout
+
+
+def test_the_summary_counts_every_credited_order_from_one_model(pipeline):
+    """The run summary counts paid orders from the first-touch rows alone: the same orders, and
+    the same direct ones, as the whole mart holds."""
+    with pipeline.connect() as con:
+        orders, direct = con.execute(
+            """SELECT count(DISTINCT order_id), count(DISTINCT order_id) FILTER (
+                channel = 'direct') FROM marts.mart_order_attribution"""
+        ).fetchone()
+        line = order_attribution_line(con)
+    assert f"{orders:,} paid orders credited" in line
+    assert f"; {direct:,} (" in line

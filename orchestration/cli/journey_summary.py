@@ -29,10 +29,12 @@ def funnel_line(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def order_attribution_line(con: duckdb.DuckDBPyConnection) -> str:
-    """Counted from the rule-based mart: every paid order is in it, as in the markov one."""
+    """Counted from the rule-based mart's first-touch credit: every paid order is credited under
+    each model, and an order with no touch to direct under all of them (one model's rows: a
+    fifth of the mart's, 0.15 s instead of 0.75 s at 10M)."""
     orders, direct = con.execute(
         """SELECT count(DISTINCT order_id), count(DISTINCT order_id) FILTER (channel = 'direct')
-        FROM marts.mart_order_attribution"""
+        FROM marts.mart_order_attribution WHERE model = 'first_touch'"""
     ).fetchone()
     return (
         "Order attribution (marts.mart_order_attribution, marts.mart_order_attribution_markov): "
