@@ -7,11 +7,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
-from orchestration.reporting.figures import monthly_trend
+from orchestration.reporting.figures import monthly_trend, weekday_hour_heatmaps
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHARTS = 10
@@ -119,3 +120,31 @@ def test_a_month_the_as_of_date_ends_is_drawn_complete():
     assert [t.line.dash for t in figure.data] == [None, None]
     assert [list(t.x)[-1] for t in figure.data] == [dt.date(2026, 6, 1)] * 2  # July is later
     assert not figure.layout.annotations
+
+
+@pytest.mark.parametrize("timezone", ["Europe/Berlin", "Asia/Kathmandu", "America/St_Johns"])
+def test_the_weekday_hour_heatmaps_count_each_interaction_at_its_local_time(timezone):
+    """Counted per quarter hour before the local time is looked up, yet each interaction falls
+    in its own local weekday and hour: across daylight-saving changes, and where the offset is
+    not whole hours (+05:45, -03:30)."""
+    start = dt.datetime(2026, 3, 27)  # Berlin moves to summer time on the 29th at 01:00 UTC
+    stamps = [start + dt.timedelta(minutes=7 * i) for i in range(2000)]  # about 10 days
+    con = duckdb.connect()
+    con.execute(
+        "CREATE SCHEMA marts; CREATE TABLE marts.fct_interactions "
+        "(occurred_at TIMESTAMP, is_touch BOOLEAN, is_response BOOLEAN)"
+    )
+    rows = [(stamp, i % 3 == 0, i % 5 == 0) for i, stamp in enumerate(stamps)]
+    con.executemany("INSERT INTO marts.fct_interactions VALUES (?, ?, ?)", rows)
+
+    figure = weekday_hour_heatmaps(con, timezone)
+
+    expected = {name: [[0] * 24 for _ in range(7)] for name in ("touches", "responses")}
+    zone = ZoneInfo(timezone)
+    for stamp, is_touch, is_response in rows:
+        local = stamp.replace(tzinfo=dt.UTC).astimezone(zone)
+        expected["touches"][local.isoweekday() - 1][local.hour] += is_touch
+        expected["responses"][local.isoweekday() - 1][local.hour] += is_response
+    touches, responses = (trace.z for trace in figure.data)
+    assert [list(row) for row in touches] == expected["touches"]
+    assert [list(row) for row in responses] == expected["responses"]

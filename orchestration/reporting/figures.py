@@ -48,12 +48,21 @@ def cadence_by_tier(con: duckdb.DuckDBPyConnection) -> go.Figure:
 
 
 def weekday_hour_heatmaps(con: duckdb.DuckDBPyConnection, timezone: str) -> go.Figure:
+    # Counted per quarter hour (UTC) before the local time is looked up: converting every
+    # interaction took 2.6 s of the 10M day's report, the same counts per quarter hour 0.4 s.
+    # Exact wherever the zone's offset is a whole number of quarter hours (every zone's since
+    # 1972), so all of a quarter hour's interactions share its local weekday and hour.
     rows = con.execute(
         """SELECT isodow(local_time) AS weekday, hour(local_time) AS hour,
-            count(*) FILTER (is_touch) AS touches, count(*) FILTER (is_response) AS responses
+            sum(touches)::BIGINT AS touches, sum(responses)::BIGINT AS responses
         FROM (
-            SELECT timezone(?, timezone('UTC', occurred_at)) AS local_time, is_touch, is_response
-            FROM marts.fct_interactions
+            SELECT timezone(?, timezone('UTC', quarter_hour)) AS local_time, touches, responses
+            FROM (
+                SELECT time_bucket(INTERVAL 15 MINUTE, occurred_at) AS quarter_hour,
+                    count(*) FILTER (is_touch) AS touches,
+                    count(*) FILTER (is_response) AS responses
+                FROM marts.fct_interactions GROUP BY ALL
+            )
         ) GROUP BY ALL""",
         [timezone],
     ).fetchall()
