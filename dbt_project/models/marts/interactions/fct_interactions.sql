@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='interaction_id',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         pre_hook=before_begin("{% if is_incremental() %}
             delete from {{ this }}
@@ -30,6 +30,10 @@
 -- pre-hook runs before the model's transaction: DuckDB cannot commit a transaction that deleted
 -- from a table and then altered it, as on_schema_change does to append a new column. Each row
 -- carries the run that wrote it (computed_for_run_day): a daily run's tests check those rows.
+-- Its rows are replaced (delete+insert), not merged: a customer's rows are stored together, so
+-- the rows a day rewrites sit in every row group, and a merge's updates rewrote them all (2.5 s
+-- and a 1.1 s checkpoint at 10M rows) where deleting them and appending the new ones took 1.2 s
+-- in all, for the same rows.
 -- depends_on: {{ ref('int_records_clustered') }}
 -- depends_on: {{ ref('stg_crm__activities') }}
 -- depends_on: {{ ref('stg_email__events') }}
