@@ -60,9 +60,10 @@ class Warehouse(DuckDBResource):
     @property
     def reads_raw_lake(self) -> bool:
         """Whether the engine's dbt sources read the raw lake: Spark's are external tables over
-        it, DuckDB's are the raw tables themselves. A home that moves to Spark gets every day
-        written from raw by its first run, since extraction then finds them missing from the
-        lake (sources.lake.sync_days): nothing is extracted again."""
+        it, DuckDB's are the raw tables themselves, and a DuckDB run removes a lake Spark runs
+        left. A home that moves to Spark gets every day written from raw by its first run, since
+        extraction then finds them missing from the lake (sources.lake.sync_days): nothing is
+        extracted again."""
         return self.engine == "spark"
 
     def built_marts(self, manifest_path: Path) -> BuiltMarts:

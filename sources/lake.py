@@ -1,12 +1,14 @@
-"""The raw lake: every raw table's accepted rows as Parquet partitioned by delivery day, the one
-exchange format both engines read (DuckDB keeps its raw tables; Spark's dbt sources are
-external tables over these folders).
+"""The raw lake: every raw table's accepted rows as Parquet partitioned by delivery day, which
+the Spark engine's dbt sources read (external tables over these folders). The DuckDB engine
+reads its raw tables and keeps no lake: a lake left by Spark runs is removed by the first DuckDB
+run (`remove_raw_lake`), since days loaded again without it would leave it stale, and a later
+Spark run writes every day again from raw (`sync_days`).
 
 Spark's own tables (the dbt models) live beside, in `<lake>/spark-warehouse`.
 
 Layout: `<lake>/raw/<source>__<entity>/_dt=YYYY-MM-DD/*.parquet`, the raw table's columns with
-`_dt` as the hive partition column. Extraction writes the days it loaded from the raw table
-just committed, so the lake holds exactly raw's rows; a day loaded again replaces its folder
+`_dt` as the hive partition column. Extraction on Spark writes the days it loaded from the raw
+table just committed, so the lake holds exactly raw's rows; a day loaded again replaces its folder
 whole, and a day with no accepted row has none.
 """
 
@@ -87,6 +89,16 @@ def _swap(written: Path, target: Path) -> None:
     if written.exists():
         written.rename(target)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def remove_raw_lake(lake: Path) -> bool:
+    """Remove the raw lake, if any, of a home whose runs no longer write it; True if there was
+    one."""
+    folder = lake / "raw"
+    if not folder.exists():
+        return False
+    shutil.rmtree(folder)
+    return True
 
 
 def differing_days(

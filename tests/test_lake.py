@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.assets.extract import lake_repairs
 from sources.contract import entities
 from sources.extract import load_partitions
 from sources.lake import (
@@ -17,6 +18,7 @@ from sources.lake import (
     day_dir,
     differing_days,
     raw_table_dir,
+    remove_raw_lake,
     sync_days,
 )
 from tests.landing_files import ACTIVITY_HEADER, activity, partition, write_csv
@@ -165,6 +167,30 @@ def test_a_home_that_moves_to_spark_gets_its_history_written_from_raw(con, tmp_p
         f"({day_dir(lake, ACTIVITIES, DAYS[0])})"
     ]
     assert in_lake(con, lake) == in_raw(con)
+
+
+def test_a_duckdb_run_removes_the_lake_spark_runs_left(con, tmp_path):
+    """Days loaded again by DuckDB runs would leave a kept lake stale for a later Spark run."""
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    land(landing, DAYS[0], [activity("A1")])
+    extract(con, landing, lake, DAYS[0])
+    (lake / "spark-warehouse").mkdir()  # Spark's own tables, rebuilt by its next run
+
+    assert remove_raw_lake(lake)
+    assert not (lake / "raw").exists() and (lake / "spark-warehouse").exists()
+    assert not remove_raw_lake(lake)
+
+
+def test_the_days_a_sync_wrote_make_one_warning():
+    days = [
+        f"raw.crm__activities on 2026-06-0{day}: 1 rows in raw, 0 in the lake" for day in "1234"
+    ]
+
+    assert lake_repairs(days) == (
+        "raw lake: wrote 4 day(s) from raw that it lacked or held otherwise: "
+        f"{days[0]}; {days[1]}; {days[2]}; and 1 more"
+    )
+    assert lake_repairs(days[:1]).endswith(f"otherwise: {days[0]}")
 
 
 def test_a_lake_that_cannot_be_brought_in_line_fails_naming_the_days(con, tmp_path, monkeypatch):

@@ -167,3 +167,5 @@ def test_publishing_reads_the_marts_where_the_engine_built_them(tmp_path):
         tmp_path / "lake" / "spark-warehouse", manifest
     )
     assert spark_built.lake_dir == duckdb_built.lake_dir == tmp_path / "lake"
+    # Only Spark's dbt sources read the raw lake: only its runs write it.
+    assert (spark_built.reads_raw_lake, duckdb_built.reads_raw_lake) == (True, False)

@@ -6,7 +6,8 @@ registered days when it names none): a first load may hold years of days, and on
 connection serves them all. On the Spark engine, whose dbt sources read the raw lake
 (sources/lake.py), each loaded day is also written there, with any other day that differs from
 the raw table; the step fails if the lake still does not hold exactly the raw table's rows. The
-DuckDB engine reads the raw tables and writes no lake. A run selects the
+DuckDB engine reads the raw tables, writes no lake and removes one Spark runs left. A run
+selects the
 raw assets of the sources the deployment declares (CADENCE_SOURCES, orchestration.jobs); every
 raw table exists, empty for a source not declared, so that dbt builds.
 """
@@ -23,16 +24,16 @@ from orchestration.raw_assets import ENTITY_BY_KEY, raw_asset_key
 from orchestration.resources import LandingZone, QualityGates, Warehouse
 from sources.contract import entities
 from sources.extract import ensure_tables, load_partitions
-from sources.lake import sync_days
+from sources.lake import remove_raw_lake, sync_days
 
 
-def lake_repairs(repaired: list[str]) -> str:
-    """One warning for the days written to the lake again: every day of a home's history when
-    it first runs on Spark."""
-    more = f"; and {len(repaired) - 3} more" if len(repaired) > 3 else ""
+def lake_repairs(repaired: list[str], shown: int = 3) -> str:
+    """One warning for the days the lake lacked or held otherwise than raw, the first `shown`
+    named: every day of a home's history when it first runs on Spark."""
+    more = f"; and {len(repaired) - shown} more" if len(repaired) > shown else ""
     return (
-        f"raw lake written again from raw for {len(repaired)} day(s): "
-        + "; ".join(repaired[:3])
+        f"raw lake: wrote {len(repaired)} day(s) from raw that it lacked or held otherwise: "
+        + "; ".join(repaired[:shown])
         + more
     )
 
@@ -77,6 +78,11 @@ def extract_landing(
     with duckdb.get_connection() as con:
         for entity in entities().values():
             ensure_tables(con, entity)
+        if not duckdb.reads_raw_lake and remove_raw_lake(duckdb.lake_dir):
+            context.log.warning(
+                f"removed the raw lake Spark runs left in {duckdb.lake_dir / 'raw'}: DuckDB "
+                "runs do not keep it; a Spark run writes it again from raw"
+            )
         for key in selected:
             entity = ENTITY_BY_KEY[key]
             summary = load_partitions(
