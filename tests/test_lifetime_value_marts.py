@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
-from orchestration.cli.summary import render, render_short
+from orchestration.cli.summary import render_both
 from tests.conftest import check_of, materialize, run_dbt
 from tests.landing_files import land_orders_only
 
@@ -89,7 +89,7 @@ def test_too_little_data_publishes_without_lifetime_values_and_warns(tmp_path, m
     assert valued == (0,) and calibrated == (0,)
     assert cadence == (2, 0, 0)
     # The run's short summary says why instead of printing parameters.
-    assert f"bg_nbd       not fitted: {reason}" in render_short(home / "warehouse.duckdb")
+    assert f"bg_nbd       not fitted: {reason}" in render_both(home / "warehouse.duckdb")[1]
 
 
 def test_cadence_and_the_queue_carry_the_values(pipeline):
@@ -130,7 +130,7 @@ def test_the_new_marts_are_published(pipeline):
 
 def test_summary_prints_the_fits_and_the_value_at_risk_queue(pipeline):
     # The full summary, and the short one a run ends with (make demo).
-    for text in (render(pipeline.warehouse, pipeline.truth), render_short(pipeline.warehouse)):
+    for text in render_both(pipeline.warehouse, pipeline.truth):
         assert "Lifetime value models fitted" in text
         assert "bg_nbd       r = " in text and "gamma_gamma  p = " in text
         assert "Top of the follow-up queue by value at risk" in text

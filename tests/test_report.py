@@ -126,7 +126,7 @@ def test_a_month_the_as_of_date_ends_is_drawn_complete():
 def test_the_weekday_hour_heatmaps_count_each_interaction_at_its_local_time(timezone):
     """Counted per quarter hour before the local time is looked up, yet each interaction falls
     in its own local weekday and hour: across daylight-saving changes, and where the offset is
-    not whole hours (+05:45, -03:30)."""
+    not whole hours (+05:45, and -02:30 in St. John's summer time)."""
     start = dt.datetime(2026, 3, 27)  # Berlin moves to summer time on the 29th at 01:00 UTC
     stamps = [start + dt.timedelta(minutes=7 * i) for i in range(2000)]  # about 10 days
     con = duckdb.connect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.cli.summary import render, render_short
+from orchestration.cli.summary import render, render_both
 
 
 def test_on_spark_the_models_are_counted_from_its_parquet_and_raw_once(tmp_path):
@@ -29,8 +29,8 @@ def test_on_spark_the_models_are_counted_from_its_parquet_and_raw_once(tmp_path)
             )
             (folder / "_SUCCESS").touch()
 
-    on_spark = render_short(warehouse, spark_warehouse=spark)
-    on_duckdb = render_short(warehouse)
+    _, on_spark = render_both(warehouse, spark_warehouse=spark)
+    _, on_duckdb = render_both(warehouse)
 
     assert "raw                      5 rows in   1 tables" in on_spark
     assert "staging                  4 rows in   1 tables" in on_spark

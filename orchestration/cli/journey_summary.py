@@ -29,12 +29,14 @@ def funnel_line(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def order_attribution_line(con: duckdb.DuckDBPyConnection) -> str:
-    """Counted from the rule-based mart's first-touch credit: every paid order is credited under
-    each model, and an order with no touch to direct under all of them (one model's rows: a
-    fifth of the mart's, 0.15 s instead of 0.75 s at 10M)."""
+    """Counted from the rule-based mart's first-touch rows (one per order): every paid order is
+    credited wholly under each model, an order with no touch to direct under all of them, as
+    assert_attribution_reconciles_with_paid_orders checks (0.15 s instead of 0.75 s over every
+    model's rows at 10M)."""
     orders, direct = con.execute(
         """SELECT count(DISTINCT order_id), count(DISTINCT order_id) FILTER (channel = 'direct')
-        FROM marts.mart_order_attribution WHERE model = 'first_touch'"""
+        FROM marts.mart_order_attribution WHERE model = ?""",
+        [ATTRIBUTION_MODELS[0]],
     ).fetchone()
     return (
         "Order attribution (marts.mart_order_attribution, marts.mart_order_attribution_markov): "

@@ -26,7 +26,7 @@
 -- (customers_delivered_in_run). Its pre-hook deletes the stored reactions of every email message
 -- with an event in the run, which the run recomputes: a reaction's key holds its classification,
 -- and a late delivery event turns an open into a privacy proxy's (email_open ->
--- email_machine_open), which a merge by key would otherwise keep beside the new row. The
+-- email_machine_open), which replacing rows by key would otherwise keep beside the new row. The
 -- pre-hook runs before the model's transaction: DuckDB cannot commit a transaction that deleted
 -- from a table and then altered it, as on_schema_change does to append a new column. Each row
 -- carries the run that wrote it (computed_for_run_day): a daily run's tests check those rows.
