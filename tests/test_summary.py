@@ -13,6 +13,8 @@ def test_on_spark_the_models_are_counted_from_its_parquet_and_raw_once(tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("CREATE SCHEMA raw")
         con.execute("CREATE TABLE raw.crm__customers AS SELECT range AS id FROM range(5)")
+        # a view is not counted: counting it would compute it
+        con.execute("CREATE VIEW raw.crm__customers_again AS SELECT * FROM raw.crm__customers")
         for layer, table, rows in [
             ("staging", "stg_crm__customers", 4),
             ("marts", "fct_orders", 3),
@@ -36,6 +38,7 @@ def test_on_spark_the_models_are_counted_from_its_parquet_and_raw_once(tmp_path)
     assert "staging                  4 rows in   1 tables" in on_spark
     assert "marts                    5 rows in   2 tables" in on_spark
     assert "marts" not in on_duckdb  # the file holds no model when Spark built them
+    assert "raw                      5 rows in   1 tables" in on_duckdb
     rows = dict(line.split() for line in render(warehouse, spark_warehouse=spark).splitlines()[1:])
     assert rows == {
         "raw.crm__customers": "5",
