@@ -16,7 +16,7 @@ def rfm_segment_sizes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, De
     revenue first."""
     return con.execute(
         """SELECT rfm_segment, count(*), sum(monetary) FROM marts.mart_customer_rfm
-        GROUP BY rfm_segment ORDER BY 3 DESC"""
+        GROUP BY rfm_segment ORDER BY 3 DESC, rfm_segment"""
     ).fetchall()
 
 

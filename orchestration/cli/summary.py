@@ -64,14 +64,14 @@ def rejects_by_reason(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(
         """SELECT entity, coalesce(column_name, '(row)') AS column_name,
             regexp_replace(reason, '\\[.*\\]', '[...]') AS reason, count(*) AS rows
-        FROM raw.rejects GROUP BY ALL ORDER BY rows DESC, entity"""
+        FROM raw.rejects GROUP BY ALL ORDER BY rows DESC, entity, column_name, reason"""
     ).fetchall()
 
 
 def file_problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(
         "SELECT entity, _dt, status, message FROM raw.load_log "
-        "WHERE status NOT IN ('loaded', 'no_rows') ORDER BY _dt, entity"
+        "WHERE status NOT IN ('loaded', 'no_rows') ORDER BY _dt, entity, source_file, status"
     ).fetchall()
 
 

@@ -10,7 +10,7 @@ from orchestration.cli.mart_queries import RISK_MOVES_WEEKS, risk_moves_by_week
 def tag_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     as_of, activity, with_intent, at_risk = con.execute(
         """SELECT max(as_of_date),
-            string_agg(tag || ' ' || format('{:,}', customers), ', ' ORDER BY customers DESC)
+            string_agg(tag || ' ' || format('{:,}', customers), ', ' ORDER BY customers DESC, tag)
                 FILTER (tag_group = 'activity'),
             max(customers) FILTER (tag_group = 'intent'),
             max(customers) FILTER (tag_group = 'risk')
