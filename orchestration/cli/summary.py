@@ -213,19 +213,21 @@ def _connect(warehouse: Path, spark_warehouse: Path | None) -> duckdb.DuckDBPyCo
 
 def _read(
     warehouse: Path,
-    texts: Callable[[duckdb.DuckDBPyConnection], tuple[str, ...]],
+    truth_dir: Path | None,
     spark_warehouse: Path | None,
-    count: int,
-) -> tuple[str, ...]:
-    """`texts` over one connection to the warehouse, or `count` times why it cannot be read."""
+    *texts: Callable[[_Sections], str],
+) -> list[str]:
+    """Each of `texts` from the sections of one connection to the warehouse, or for each why it
+    cannot be read."""
     if not warehouse.exists():
-        return (f"no warehouse at {warehouse}",) * count
+        return [f"no warehouse at {warehouse}"] * len(texts)
     try:
         con = _connect(warehouse, spark_warehouse)
     except duckdb.IOException as error:
-        return (f"summary skipped: cannot read {warehouse} ({error})",) * count
+        return [f"summary skipped: cannot read {warehouse} ({error})"] * len(texts)
     try:
-        return texts(con)
+        sections = _Sections(con, truth_dir, on_spark=spark_warehouse is not None)
+        return [text(sections) for text in texts]
     finally:
         con.close()
 
@@ -305,12 +307,7 @@ def render(
 ) -> str:
     """Everything (`_Sections.full`), the layers after raw built by Spark in `spark_warehouse`
     when given."""
-    (full,) = _read(
-        warehouse,
-        lambda con: (_Sections(con, truth_dir, spark_warehouse is not None).full(),),
-        spark_warehouse,
-        1,
-    )
+    (full,) = _read(warehouse, truth_dir, spark_warehouse, _Sections.full)
     return full
 
 
@@ -323,9 +320,7 @@ def render_both(
     """What a run keeps and what it prints: everything (`_Sections.full`) and a few lines
     (`_Sections.short`, `shown` of each list), over one connection."""
 
-    def both(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-        sections = _Sections(con, truth_dir, spark_warehouse is not None)
-        return sections.full(), sections.short(shown)
-
-    full, short = _read(warehouse, both, spark_warehouse, 2)
+    full, short = _read(
+        warehouse, truth_dir, spark_warehouse, _Sections.full, lambda s: s.short(shown)
+    )
     return full, short
