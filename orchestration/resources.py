@@ -18,7 +18,13 @@ from orchestration.as_of import newest_loaded_day
 from orchestration.process_environment import process_environment
 from orchestration.publishing.built_marts import BuiltMarts, DuckDBMarts, ParquetMarts
 from orchestration.run_lock import run_lock
-from orchestration.settings import DEFAULT_SPARK_DRIVER_MEMORY, ENGINES, REPO_ROOT, Settings
+from orchestration.settings import (
+    DBT_FILE_LOG_LEVELS,
+    DEFAULT_SPARK_DRIVER_MEMORY,
+    ENGINES,
+    REPO_ROOT,
+    Settings,
+)
 from sources.lake import lake_dir, spark_warehouse_dir
 
 
@@ -36,6 +42,9 @@ class Warehouse(DuckDBResource):
         description="Seconds a run waits for another in progress on the same home."
     )
     dbt_threads: int = Field(description="How many dbt nodes run at once.")
+    dbt_file_log_level: str = Field(
+        default=DBT_FILE_LOG_LEVELS[0], description="What dbt writes to its own file log."
+    )
     as_of: str | None = Field(
         default=None,
         description="The as-of date of the marts, YYYY-MM-DD; none: the newest loaded day.",
@@ -110,15 +119,17 @@ class Warehouse(DuckDBResource):
     @property
     def dbt_variables(self) -> dict[str, str]:
         """The environment dbt's profile reads: the engine (its target), the warehouse's home,
-        the engines' memory, how many nodes run at once and the code its Python models
-        import."""
+        the engines' memory and checkpoints, how many nodes run at once and the code its Python
+        models import; and dbt's file log level (dbt's own variable)."""
         return {
             "CADENCE_ENGINE": self.engine,
             "CADENCE_HOME": str(self.home_dir),
             "CADENCE_DUCKDB_MEMORY_LIMIT": self.connection_config["memory_limit"],
+            "CADENCE_DUCKDB_CHECKPOINT_THRESHOLD": self.connection_config["checkpoint_threshold"],
             "CADENCE_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
             "CADENCE_DBT_THREADS": str(self.dbt_threads),
             "CADENCE_CODE_DIR": str(REPO_ROOT),
+            "DBT_LOG_LEVEL_FILE": self.dbt_file_log_level,
             # orchestration.dbt_command, and the lifetime-value models' clv/ on Spark
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
@@ -189,6 +200,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             connection_config=settings.duckdb_config(),
             run_wait_seconds=settings.run_wait_seconds,
             dbt_threads=settings.dbt_threads,
+            dbt_file_log_level=settings.dbt_file_log_level,
             as_of=settings.as_of.isoformat() if settings.as_of else None,
             engine=settings.engine,
             spark_driver_memory=settings.spark_driver_memory,

@@ -25,6 +25,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # 6.1 GiB in 94 s at 4GB, 4.8 GiB in 78 s at 3GB), and Dagster's own process holds about 1 GiB
 # beside dbt's: 3GB is meant to keep a 50M-row build within 6 GiB (see the README's Benchmark).
 DEFAULT_MEMORY_LIMIT = "3GB"
+# DuckDB checkpoints in the commit whose write-ahead log passes this size (its default 16MB): a
+# daily dbt run crossed it in most of its ~56 commits, each checkpoint rewriting row groups that
+# later nodes changed again (models 40.3 -> 35.2 s on the 10M day). Above what a run writes, the
+# one checkpoint is the database's close, and a crash still replays the log.
+CHECKPOINT_THRESHOLD = "4GB"
+# dbt's own file log ($CADENCE_HOME/dbt_target/dbt.log): every event at debug level, JSON, cost
+# the 1M daily run about 1 s of its ~16 s in dbt; the run's dbt output is reports/dbt.log anyway.
+DBT_FILE_LOG_LEVELS = ("none", "error", "warn", "info", "debug")
 # dbt builds this many independent nodes at once, on one DuckDB database (one process, a cursor
 # each). On this 2-core machine, idle, 1 is fastest: the 1M daily run took 68.5 s with 1 thread,
 # 75.3 s with 2 and 76.9 s with 4 (the README's Benchmark); measure again on more cores.
@@ -86,6 +94,10 @@ class Settings:
     spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
     """CADENCE_SPARK_DRIVER_MEMORY: the heap of the in-process Spark's JVM (spark.driver.memory,
     e.g. 2g or 512m), with CADENCE_ENGINE=spark."""
+    dbt_file_log_level: str = DBT_FILE_LOG_LEVELS[0]
+    """CADENCE_DBT_FILE_LOG_LEVEL: what dbt writes to its own log $CADENCE_HOME/dbt_target/dbt.log,
+    one of none, error, warn, info, debug (debug: every SQL statement and its timing; default
+    none, the run's dbt output being in reports/dbt.log)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -114,9 +126,12 @@ class Settings:
             ),
             as_of=_date(get("CADENCE_AS_OF"), "CADENCE_AS_OF"),
             dagster_postgres_url=get(POSTGRES_URL),
-            engine=_engine(get("CADENCE_ENGINE")),
+            engine=_one_of(get("CADENCE_ENGINE"), "CADENCE_ENGINE", ENGINES),
             spark_driver_memory=_jvm_memory(
                 get("CADENCE_SPARK_DRIVER_MEMORY"), "CADENCE_SPARK_DRIVER_MEMORY"
+            ),
+            dbt_file_log_level=_one_of(
+                get("CADENCE_DBT_FILE_LOG_LEVEL"), "CADENCE_DBT_FILE_LOG_LEVEL", DBT_FILE_LOG_LEVELS
             ),
         )
 
@@ -140,6 +155,7 @@ class Settings:
         return {
             "memory_limit": self.duckdb_memory_limit,
             "temp_directory": str(self.home / "scratch" / "duckdb_spill"),
+            "checkpoint_threshold": CHECKPOINT_THRESHOLD,
         }
 
 
@@ -158,11 +174,12 @@ def declared_sources(listed: str | None) -> tuple[str, ...]:
     return tuple(source for source in known if source in names)
 
 
-def _engine(value: str | None) -> str:
+def _one_of(value: str | None, name: str, allowed: tuple[str, ...]) -> str:
+    """`value`, one of `allowed`; the first of them when unset."""
     if value is None:
-        return ENGINES[0]
-    if value not in ENGINES:
-        raise SettingsError(f"CADENCE_ENGINE={value!r} is not one of {', '.join(ENGINES)}")
+        return allowed[0]
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} is not one of {', '.join(allowed)}")
     return value
 
 

@@ -22,11 +22,12 @@ def test_defaults_when_nothing_is_set():
     assert settings.duckdb_config() == {
         "memory_limit": "3GB",
         "temp_directory": str(REPO_ROOT / ".cadence" / "scratch" / "duckdb_spill"),
+        "checkpoint_threshold": "4GB",
     }
     assert (settings.acknowledgements, settings.as_of) == (None, None)
     assert (settings.keep_versions, settings.run_wait_seconds) == (3, 3600)
     assert (settings.engine, settings.spark_driver_memory) == ("duckdb", "2g")
-    assert settings.dbt_threads == 1
+    assert (settings.dbt_threads, settings.dbt_file_log_level) == (1, "none")
 
 
 def test_every_variable_is_read(tmp_path):
@@ -43,6 +44,7 @@ def test_every_variable_is_read(tmp_path):
             "CADENCE_AS_OF": "2026-06-30",
             "CADENCE_ENGINE": "spark",
             "CADENCE_SPARK_DRIVER_MEMORY": "3G",
+            "CADENCE_DBT_FILE_LOG_LEVEL": "debug",
         }
     )
 
@@ -58,6 +60,7 @@ def test_every_variable_is_read(tmp_path):
         as_of=dt.date(2026, 6, 30),
         engine="spark",
         spark_driver_memory="3G",
+        dbt_file_log_level="debug",
     )
 
 
@@ -74,6 +77,7 @@ def test_every_variable_is_read(tmp_path):
         ("CADENCE_ENGINE", "postgres", "CADENCE_ENGINE='postgres' is not one of duckdb, spark"),
         ("CADENCE_SPARK_DRIVER_MEMORY", "2GB", "CADENCE_SPARK_DRIVER_MEMORY='2GB' is not a JVM"),
         ("CADENCE_SPARK_DRIVER_MEMORY", "0g", "CADENCE_SPARK_DRIVER_MEMORY='0g' is not a JVM"),
+        ("CADENCE_DBT_FILE_LOG_LEVEL", "verbose", "CADENCE_DBT_FILE_LOG_LEVEL='verbose' is not one"),
     ],
 )
 def test_a_value_cadence_cannot_use_is_named_in_one_line(name, value, error):
@@ -103,11 +107,13 @@ def test_the_warehouse_opens_with_the_settings_duckdb_configuration(tmp_path):
     warehouse = resources_for(settings)["duckdb"]
 
     with warehouse.get_connection() as con:
-        limit, spill = con.execute(
-            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        limit, spill, checkpoints = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+            "current_setting('checkpoint_threshold')"
         ).fetchone()
 
     assert (limit, spill) == ("488.2 MiB", str(tmp_path / "scratch" / "duckdb_spill"))
+    assert checkpoints == "3.7 GiB"
     assert warehouse.path == tmp_path / "warehouse.duckdb"
 
 
@@ -122,6 +128,7 @@ def test_dbt_gets_the_settings_only_while_its_step_starts_it(tmp_path, monkeypat
             "CADENCE_ENGINE": "spark",
             "CADENCE_SPARK_DRIVER_MEMORY": "1g",
             "CADENCE_DBT_THREADS": "3",
+            "CADENCE_DBT_FILE_LOG_LEVEL": "debug",
         }
     )
 
@@ -134,10 +141,12 @@ def test_dbt_gets_the_settings_only_while_its_step_starts_it(tmp_path, monkeypat
                 "CADENCE_ENGINE",
                 "CADENCE_SPARK_DRIVER_MEMORY",
                 "CADENCE_DBT_THREADS",
+                "CADENCE_DUCKDB_CHECKPOINT_THRESHOLD",
+                "DBT_LOG_LEVEL_FILE",
             )
         )
 
-    assert seen == (str(tmp_path), "2GB", "spark", "1g", "3")
+    assert seen == (str(tmp_path), "2GB", "spark", "1g", "3", "4GB", "debug")
     assert "CADENCE_ENGINE" not in os.environ
     assert os.environ["CADENCE_HOME"] == "/somewhere/else"
     assert "CADENCE_DUCKDB_MEMORY_LIMIT" not in os.environ
