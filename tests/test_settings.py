@@ -77,7 +77,7 @@ def test_every_variable_is_read(tmp_path):
         ("CADENCE_ENGINE", "postgres", "CADENCE_ENGINE='postgres' is not one of duckdb, spark"),
         ("CADENCE_SPARK_DRIVER_MEMORY", "2GB", "CADENCE_SPARK_DRIVER_MEMORY='2GB' is not a JVM"),
         ("CADENCE_SPARK_DRIVER_MEMORY", "0g", "CADENCE_SPARK_DRIVER_MEMORY='0g' is not a JVM"),
-        ("CADENCE_DBT_FILE_LOG_LEVEL", "verbose", "CADENCE_DBT_FILE_LOG_LEVEL='verbose' is not one"),
+        ("CADENCE_DBT_FILE_LOG_LEVEL", "all", "CADENCE_DBT_FILE_LOG_LEVEL='all' is not one of"),
     ],
 )
 def test_a_value_cadence_cannot_use_is_named_in_one_line(name, value, error):
