@@ -58,15 +58,25 @@ def outcomes(home: Path) -> dict[str, tuple[str, int]]:
     return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results}
 
 
-def not_null_test_of(model: str) -> str:
-    """The name of `model`'s not_null_columns test, which names the columns it lists."""
+def failing_rows(home: Path, test: str, *columns: str) -> list[tuple]:
+    """`columns` of each row the last `dbt test` run of `test` finds, from the SQL dbt ran, queried
+    on the warehouse as it is now."""
+    results = json.loads((home / "target" / "run_results.json").read_text())["results"]
+    (compiled,) = (r["compiled_code"] for r in results if r["unique_id"].split(".")[2] == test)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(f"SELECT {', '.join(columns)} FROM ({compiled}) ORDER BY ALL").fetchall()
+
+
+def generic_test_of(node: str, test: str) -> str:
+    """The name of the `test` test (not_null_columns, accepted_column_values) of `node`
+    ("model.cadence.<name>", "seed.cadence.<name>"), which dbt builds from the arguments."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     (name,) = (
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "test"
-        and node.get("test_metadata", {}).get("name") == "not_null_columns"
-        and node["attached_node"] == f"model.cadence.{model}"
+        candidate["name"]
+        for candidate in manifest["nodes"].values()
+        if candidate["resource_type"] == "test"
+        and candidate.get("test_metadata", {}).get("name") == test
+        and candidate["attached_node"] == node
     )
     return name
 
@@ -86,7 +96,7 @@ def scope(tags: dict[str, str]) -> dict[str, str]:
 def test_a_daily_run_tests_the_days_it_loaded(tmp_path):
     raw_activities(tmp_path)
     assert dbt(tmp_path, "run", env=scope({})).returncode == 0
-    not_null = not_null_test_of("stg_crm__activities")
+    not_null = generic_test_of("model.cadence.stg_crm__activities", "not_null_columns")
 
     dbt(tmp_path, "test", env=scope(range_tags(DAY_2, DAY_2)))
     # Day 1's missing customer was day 1's run's to report.
