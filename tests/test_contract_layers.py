@@ -85,12 +85,12 @@ def test_staging_keys_and_value_tests_restate_the_contract_exactly():
                 continue
             kind, kwargs = test["test_metadata"]["name"], test["test_metadata"]["kwargs"]
             if kind == "not_null_columns":
-                rule, checked = "not_null", kwargs["column_names"]
-            elif kind == "accepted_values":
-                rule, checked = kind, [kwargs["column_name"]]
+                rule, checked = "not_null", dict.fromkeys(kwargs["column_names"])
+            elif kind == "accepted_column_values":
+                rule, checked = "accepted_values", kwargs.get("values", {})
             else:
                 continue
-            for staged in checked:
+            for staged, accepted in checked.items():
                 column = staged_from(entity, model["raw_code"], staged)
                 if column is None:
                     continue
@@ -100,7 +100,7 @@ def test_staging_keys_and_value_tests_restate_the_contract_exactly():
                         f"{test['name']}: {column} is optional in the contract"
                     )
                 else:
-                    assert sorted(kwargs["values"]) == sorted(contract.allowed), test["name"]
+                    assert sorted(accepted) == sorted(contract.allowed), (test["name"], column)
                 restated.add((entity.qualified_name, column, rule))
     assert ("orders/orders", "status", "accepted_values") in restated  # renamed order_status
     assert ("email/events", "message_id", "not_null") in restated

@@ -9,6 +9,7 @@ import duckdb
 from orchestration.cli.summary import render_both
 from tests.conftest import check_of, materialize, run_dbt
 from tests.landing_files import land_orders_only
+from tests.test_run_scope import failing_rows, generic_test_of
 
 FITTED_CHECK = "assert_clv_models_fitted_at_as_of_date"
 
@@ -167,9 +168,9 @@ def test_lifetime_value_checks_fail_on_bad_rows(pipeline, tmp_path):
         )
     completed = run_dbt(tmp_path, "test", "--select", "mart_customer_lifetime_value")
     assert completed.returncode == 1
-    for failed in (
-        "assert_lifetime_value_covers_every_rfm_customer",
-        "value_between_mart_customer_lifetime_value_p_alive",
-        "accepted_values_mart_customer_lifetime_value_churn_risk",
-    ):
+    accepted = generic_test_of(
+        "model.cadence.mart_customer_lifetime_value", "accepted_column_values"
+    )
+    for failed in ("assert_lifetime_value_covers_every_rfm_customer", accepted):
         assert f"FAIL 1 {failed}" in completed.stdout, completed.stdout[-3000:]
+    assert failing_rows(tmp_path, accepted, "failing_columns") == [("churn_risk, p_alive",)]
