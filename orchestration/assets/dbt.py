@@ -1,6 +1,8 @@
 """The dbt models as assets; their tests surface as asset checks."""
 
-from collections.abc import Mapping
+import signal
+import subprocess
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +10,7 @@ import dagster as dg
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
     DbtCliResource,
     dbt_assets,
 )
@@ -15,6 +18,9 @@ from dagster_dbt import (
 from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
 from orchestration.run_scope import dbt_build
+
+# The first part of a dbt node's unique_id.
+NODE_KINDS = {"model", "seed", "snapshot", "test", "unit_test", "source", "analysis"}
 
 
 def dbt_target_dir(home: Path) -> Path:
@@ -37,6 +43,48 @@ class CadenceDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+class StaleManifestError(RuntimeError):
+    """dbt ran a node that the manifest Dagster loaded does not have."""
+
+
+def _stop(invocation: DbtCliInvocation) -> None:
+    """Interrupt dbt, as dagster-dbt does on a Dagster interruption (dbt cancels its queries and
+    closes the database; DuckDB rolls back what it had not committed); kill it if it has not
+    ended in time."""
+    process = invocation.process
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=invocation.termination_timeout_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def events_until_dbt_ends(invocation: DbtCliInvocation) -> Iterator[Any]:
+    """The invocation's Dagster events; if the step stops before dbt ends (an error handling an
+    event, an interruption), dbt is stopped with it. dagster-dbt's reader of dbt's output catches
+    the generator's close and yields again, so its own clean-up never runs: dbt went on writing
+    to the warehouse after the run had failed and released it. A node missing from Dagster's
+    manifest (dagster-dbt's KeyError) is named in one line."""
+    try:
+        yield from invocation.stream()
+    except KeyError as error:
+        _stop(invocation)
+        node = str(error.args[0]) if error.args else ""
+        if node.split(".")[0] not in NODE_KINDS:
+            raise
+        raise StaleManifestError(
+            "Dagster's dbt manifest is older than the dbt project: run `make manifest` (make run "
+            f"and make backfill do) and restart Dagster; dbt ran {node}, which "
+            f"{dbt_project.manifest_path} does not have"
+        ) from error
+    except BaseException:
+        _stop(invocation)
+        raise
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -54,4 +102,4 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: W
     # dbt.cli starts dbt with this process's environment: it streams its events afterwards
     with duckdb.dbt_environment(), build.handed_over():
         invocation = dbt.cli(build.args, context=context, target_path=target)
-    yield from invocation.stream()
+    yield from events_until_dbt_ends(invocation)

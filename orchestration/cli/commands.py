@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+from dagster._utils.error import SerializableErrorInfo
 
 from orchestration.cli.check_report import CheckLine, check_lines, render_checks, write_check_list
 from orchestration.cli.runner import NothingLandedError, UnknownDayError, run_everything
@@ -120,6 +121,14 @@ def run(
         return report_outcome(result, lines, settings.published_dir)
 
 
+def raised_by_step(error: SerializableErrorInfo) -> SerializableErrorInfo:
+    """The error a step's own code raised: Dagster reports it as the cause of its
+    DagsterExecutionStepExecutionError, whose message names only the step."""
+    while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+        error = error.cause
+    return error
+
+
 def report_outcome(
     result: dg.ExecuteInProcessResult, lines: list[CheckLine], published: Path
 ) -> int:
@@ -129,7 +138,7 @@ def report_outcome(
             _stderr(f"error: check {line.name} failed: {line.detail}")
     failures = [e for e in result.all_events if e.is_step_failure]
     for event in failures:
-        message = first_line(event.step_failure_data.error.message)
+        message = first_line(raised_by_step(event.step_failure_data.error).message)
         _stderr(f"error: step {event.step_key} failed: {message}")
     ran = {e.step_key for e in result.all_events if e.is_step_start}
     for step in result.job_def.graph.node_names():

@@ -1,0 +1,129 @@
+"""A dbt step that stops before dbt ends stops dbt too: dagster-dbt's reader of dbt's output
+swallows its generator's close, and dbt went on writing to the warehouse after the run failed.
+A node Dagster's manifest does not have is named in one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import dagster as dg
+import pytest
+from dagster._utils.error import serializable_error_info_from_exc_info
+
+from orchestration.assets.dbt import StaleManifestError, events_until_dbt_ends
+from orchestration.cli.commands import raised_by_step
+
+# A stand-in for dbt's process: it runs until stopped, and says when it is interrupted.
+WORKER = """
+import signal, sys, time
+{ignore}
+try:
+    print("started", flush=True)
+    time.sleep(120)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+@dataclass
+class FakeInvocation:
+    process: subprocess.Popen
+    termination_timeout_seconds: float = 5.0
+
+    def stream(self):
+        yield "first event"
+        # as a node missing from Dagster's manifest (a stale `make manifest`) raised it
+        raise KeyError("test.cadence.a_test_dagster_never_saw")
+
+
+def _worker(ignore_interrupts: bool = False) -> subprocess.Popen:
+    ignore = "signal.signal(signal.SIGINT, signal.SIG_IGN)" if ignore_interrupts else ""
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKER.format(ignore=ignore)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().strip() == "started"
+    return process
+
+
+def test_dbt_is_interrupted_when_the_step_fails_on_an_event():
+    invocation = FakeInvocation(_worker())
+    events = events_until_dbt_ends(invocation)
+
+    assert next(events) == "first event"
+    with pytest.raises(StaleManifestError, match="run `make manifest`") as raised:
+        next(events)
+    assert "dbt ran test.cadence.a_test_dagster_never_saw, which" in str(raised.value)
+
+    assert invocation.process.poll() == 130
+    assert invocation.process.stdout.read().strip() == "interrupted"
+
+
+def test_dbt_is_interrupted_when_the_step_is_closed_early():
+    invocation = FakeInvocation(_worker())
+    events = events_until_dbt_ends(invocation)
+
+    next(events)
+    events.close()
+
+    assert invocation.process.poll() == 130
+
+
+def test_dbt_that_ignores_the_interrupt_is_killed_after_the_timeout():
+    invocation = FakeInvocation(_worker(ignore_interrupts=True), termination_timeout_seconds=0.5)
+    began = time.monotonic()
+
+    with pytest.raises(StaleManifestError):
+        list(events_until_dbt_ends(invocation))
+
+    assert invocation.process.poll() == -9
+    assert time.monotonic() - began < 30
+
+
+def test_a_dbt_that_ended_is_left_alone():
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    invocation = FakeInvocation(finished)
+
+    with pytest.raises(StaleManifestError):
+        list(events_until_dbt_ends(invocation))
+
+    assert finished.returncode == 0
+
+
+def test_another_error_passes_as_it_is():
+    class Failing(FakeInvocation):
+        def stream(self):
+            raise KeyError("not a node")
+            yield
+
+    invocation = Failing(_worker())
+
+    with pytest.raises(KeyError, match="not a node"):
+        list(events_until_dbt_ends(invocation))
+
+    assert invocation.process.poll() == 130
+
+
+def test_the_terminal_names_the_error_the_step_raised():
+    try:
+        try:
+            raise StaleManifestError("run `make manifest`")
+        except StaleManifestError as error:
+            raise dg.DagsterExecutionStepExecutionError(
+                'Error occurred while executing op "dbt_models":',
+                user_exception=error,
+                original_exc_info=sys.exc_info(),
+                step_key="dbt_models",
+                op_name="dbt_models",
+                op_def_name="dbt_models",
+            ) from error
+    except dg.DagsterExecutionStepExecutionError:
+        reported = serializable_error_info_from_exc_info(sys.exc_info())
+
+    assert raised_by_step(reported).message.startswith(
+        "orchestration.assets.dbt.StaleManifestError: run `make manifest`"
+    )
