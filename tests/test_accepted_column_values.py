@@ -4,11 +4,13 @@ found broken; nulls pass, as in dbt's accepted_values."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
 from orchestration.partitions import range_tags
+from orchestration.project import dbt_project
 from tests.conftest import run_dbt
 from tests.test_run_scope import (
     DAY_1,
@@ -78,3 +80,19 @@ def test_a_value_outside_its_range_fails_the_seeds_test_which_names_it(tmp_path)
     update(tmp_path, tag_rules.format("window_days = NULL", "silent"))
     run_dbt(tmp_path, "test", "--select", "tag_rules")
     assert outcomes(tmp_path)[accepted] == ("pass", 0)
+
+
+def test_each_use_is_named_after_its_model():
+    """dbt would name the test from its values: one rule changed would rename the model's only
+    check, and Dagster would keep its history under the old name."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    uses = [
+        node
+        for node in manifest["nodes"].values()
+        if (node.get("test_metadata") or {}).get("name") == "accepted_column_values"
+    ]
+
+    assert len(uses) == 24
+    for node in uses:
+        model = node["attached_node"].split(".")[-1]
+        assert node["name"] == f"accepted_column_values_{model}", node["original_file_path"]
