@@ -19,9 +19,6 @@ from orchestration.project import dbt_project
 from orchestration.resources import Warehouse
 from orchestration.run_scope import dbt_build
 
-# The first part of a dbt node's unique_id.
-NODE_KINDS = {"model", "seed", "snapshot", "test", "unit_test", "source", "analysis"}
-
 
 def dbt_target_dir(home: Path) -> Path:
     """dbt's target folder for the runs on `home`, kept from one run to the next so that dbt
@@ -64,21 +61,23 @@ def _stop(invocation: DbtCliInvocation) -> None:
 
 def events_until_dbt_ends(invocation: DbtCliInvocation) -> Iterator[Any]:
     """The invocation's Dagster events; if the step stops before dbt ends (an error handling an
-    event, an interruption), dbt is stopped with it. dagster-dbt's reader of dbt's output catches
-    the generator's close and yields again, so its own clean-up never runs: dbt went on writing
-    to the warehouse after the run had failed and released it. A node missing from Dagster's
-    manifest (dagster-dbt's KeyError) is named in one line."""
+    event, an interruption), dbt is stopped with it. dagster-dbt stops dbt only on a Dagster
+    interruption: when its events stop being read, dbt went on writing to the warehouse after
+    the run had failed and released it (until the abandoned reader was collected, and its bare
+    `except:` even swallows that close). A node missing from Dagster's manifest (dagster-dbt's
+    KeyError) is named in one line."""
     try:
         yield from invocation.stream()
     except KeyError as error:
         _stop(invocation)
-        node = str(error.args[0]) if error.args else ""
-        if node.split(".")[0] not in NODE_KINDS:
+        node = error.args[0] if error.args else None
+        known = {*invocation.manifest.get("nodes", {}), *invocation.manifest.get("sources", {})}
+        # a unique_id (kind.package.name) that the manifest lacks
+        if not isinstance(node, str) or node.count(".") < 2 or node in known:
             raise
         raise StaleManifestError(
-            "Dagster's dbt manifest is older than the dbt project: run `make manifest` (make run "
-            f"and make backfill do) and restart Dagster; dbt ran {node}, which "
-            f"{dbt_project.manifest_path} does not have"
+            f"dbt ran {node}, which Dagster's manifest lacks: run `make manifest` (make run "
+            f"and make backfill do) and restart Dagster ({dbt_project.manifest_path})"
         ) from error
     except BaseException:
         _stop(invocation)

@@ -138,7 +138,10 @@ def report_outcome(
             _stderr(f"error: check {line.name} failed: {line.detail}")
     failures = [e for e in result.all_events if e.is_step_failure]
     for event in failures:
-        message = first_line(raised_by_step(event.step_failure_data.error).message)
+        # one line even where the message starts on the next (dagster-dbt's does)
+        message = first_line(
+            " ".join(raised_by_step(event.step_failure_data.error).message.split())
+        )
         _stderr(f"error: step {event.step_key} failed: {message}")
     ran = {e.step_key for e in result.all_events if e.is_step_start}
     for step in result.job_def.graph.node_names():
