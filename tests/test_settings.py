@@ -11,6 +11,7 @@ import pytest
 from orchestration.publishing.built_marts import DuckDBMarts, ParquetMarts
 from orchestration.resources import resources_for
 from orchestration.settings import REPO_ROOT, Settings, SettingsError
+from tests.conftest import run_dbt
 
 
 def test_defaults_when_nothing_is_set():
@@ -178,3 +179,22 @@ def test_publishing_reads_the_marts_where_the_engine_built_them(tmp_path):
     assert spark_built.lake_dir == duckdb_built.lake_dir == tmp_path / "lake"
     # Only Spark's dbt sources read the raw lake: only its runs write it.
     assert (spark_built.reads_raw_lake, duckdb_built.reads_raw_lake) == (True, False)
+
+
+def test_dbt_opens_the_warehouse_with_the_settings_duckdb_configuration(tmp_path):
+    shown = run_dbt(
+        tmp_path,
+        "show",
+        "--inline",
+        "select current_setting('checkpoint_threshold') as checkpoint_threshold, "
+        "current_setting('memory_limit') as memory_limit",
+        "--output",
+        "json",
+        "--log-format",
+        "text",
+        env={"CADENCE_DUCKDB_MEMORY_LIMIT": "512MB"},
+    )
+
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert '"checkpoint_threshold": "3.7 GiB"' in shown.stdout
+    assert '"memory_limit": "488.2 MiB"' in shown.stdout
