@@ -4,6 +4,8 @@ A node Dagster's manifest does not have is named in one line."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,10 +17,15 @@ from dagster._utils.error import serializable_error_info_from_exc_info
 
 from orchestration.assets.dbt import StaleManifestError, events_until_dbt_ends
 from orchestration.cli.commands import raised_by_step
+from orchestration.project import dbt_project
+from orchestration.settings import REPO_ROOT
 
-# A stand-in for dbt's process: it runs until stopped, and says when it is interrupted.
+# A stand-in for dbt's process (orchestration/dbt_command.py): it handles an interrupt even when
+# started with SIGINT ignored, as by a run in the background; it runs until stopped, and says
+# when it is interrupted.
 WORKER = """
 import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 {ignore}
 try:
     print("started", flush=True)
@@ -119,3 +126,30 @@ def test_the_terminal_names_the_error_the_step_raised():
     assert raised_by_step(reported).message.startswith(
         "orchestration.assets.dbt.StaleManifestError: run `make manifest`"
     )
+
+
+def test_cadences_dbt_command_ends_on_an_interrupt_even_when_started_ignoring_it(tmp_path):
+    project = str(dbt_project.project_dir)
+    dbt_command = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "orchestration.dbt_command", "show", "--inline"),
+            "select sum(hash(range)) from range(100000000000)",  # minutes of work
+            *("--project-dir", project, "--profiles-dir", project),
+            *("--target-path", str(tmp_path / "target")),
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "CADENCE_HOME": str(tmp_path)},
+        # as a run in the background starts it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(5)  # dbt's imports, parse and the query under way
+    dbt_command.send_signal(signal.SIGINT)
+
+    try:
+        output, _ = dbt_command.communicate(timeout=30)
+    finally:
+        dbt_command.kill()
+    assert dbt_command.returncode == 2  # dbt's exit on an exception it did not handle
+    assert output.rstrip().endswith("KeyboardInterrupt")
