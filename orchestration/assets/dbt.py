@@ -68,20 +68,25 @@ def events_until_dbt_ends(invocation: DbtCliInvocation) -> Iterator[Any]:
     KeyError) is named in one line."""
     try:
         yield from invocation.stream()
-    except KeyError as error:
+    except BaseException as error:
         _stop(invocation)
-        node = error.args[0] if error.args else None
-        known = {*invocation.manifest.get("nodes", {}), *invocation.manifest.get("sources", {})}
-        # a unique_id (kind.package.name) that the manifest lacks
-        if not isinstance(node, str) or node.count(".") < 2 or node in known:
+        node = _node_missing_from(invocation.manifest, error)
+        if node is None:
             raise
         raise StaleManifestError(
             f"dbt ran {node}, which Dagster's manifest lacks: run `make manifest` (make run "
             f"and make backfill do) and restart Dagster ({dbt_project.manifest_path})"
         ) from error
-    except BaseException:
-        _stop(invocation)
-        raise
+
+
+def _node_missing_from(manifest: Mapping[str, Any], error: BaseException) -> str | None:
+    """The dbt unique_id (kind.package.name) of dagster-dbt's KeyError for a node `manifest`
+    lacks; None for any other error."""
+    node = error.args[0] if isinstance(error, KeyError) and error.args else None
+    if not isinstance(node, str) or node.count(".") < 2:
+        return None
+    known = {*manifest.get("nodes", {}), *manifest.get("sources", {})}
+    return None if node in known else node
 
 
 @dbt_assets(
