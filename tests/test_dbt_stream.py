@@ -17,6 +17,7 @@ from dagster._utils.error import serializable_error_info_from_exc_info
 
 from orchestration.assets.dbt import StaleManifestError, events_until_dbt_ends
 from orchestration.cli.commands import raised_by_step
+from orchestration.dbt_cli import DBT_COMMAND
 from orchestration.project import dbt_project
 from orchestration.settings import REPO_ROOT
 
@@ -132,7 +133,8 @@ def test_cadences_dbt_command_ends_on_an_interrupt_even_when_started_ignoring_it
     project = str(dbt_project.project_dir)
     dbt_command = subprocess.Popen(
         [
-            *(sys.executable, "-m", "orchestration.dbt_command", "show", "--inline"),
+            *DBT_COMMAND,
+            *("show", "--inline"),
             "select sum(hash(range)) from range(100000000000)",  # minutes of work
             *("--project-dir", project, "--profiles-dir", project),
             *("--target-path", str(tmp_path / "target")),
