@@ -69,7 +69,8 @@ def failing_rows(home: Path, test: str, *columns: str) -> list[tuple]:
 
 def generic_test_of(node: str, test: str) -> str:
     """The name of the `test` test (not_null_columns, accepted_column_values) of `node`
-    ("model.cadence.<name>", "seed.cadence.<name>"), which dbt builds from the arguments."""
+    ("model.cadence.<name>", "seed.cadence.<name>"): dbt builds a not_null_columns test's name
+    from its arguments; an accepted_column_values test's is given in the yml."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     (name,) = (
         candidate["name"]
